@@ -601,6 +601,24 @@ static const struct cfg_key *cfg_find_key(const struct cfg_key *keys, size_t n, 
 
 /* ---- URLs ---- */
 
+/* Host names compare without case; curl keeps them as written. */
+static CURLUcode cfg_url_lower_host(CURLU *h)
+{
+	char *host = NULL;
+	CURLUcode rc = curl_url_get(h, CURLUPART_HOST, &host, 0);
+
+	if (rc == CURLUE_NO_HOST)
+		return CURLUE_OK;	/* file:///path */
+	if (rc != CURLUE_OK)
+		return rc;
+	for (char *p = host; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	rc = curl_url_set(h, CURLUPART_HOST, host, 0);
+	curl_free(host);
+	return rc;
+}
+
 /*
  * Validates a feed URL (http, https, or file) with curl's URL API and
  * returns its normalized form in *norm (malloc'd).  *is_file tells file://.
@@ -623,6 +641,8 @@ static int cfg_url(const char *url, char **norm, bool *is_file, char *msg, size_
 	rc = curl_url_set(h, CURLUPART_URL, url, 0);
 	if (rc == CURLUE_OK)
 		rc = curl_url_get(h, CURLUPART_SCHEME, &scheme, 0);
+	if (rc == CURLUE_OK)
+		rc = cfg_url_lower_host(h);
 	if (rc == CURLUE_OK)
 		rc = curl_url_get(h, CURLUPART_URL, &out, 0);
 	if (rc != CURLUE_OK) {
@@ -711,7 +731,8 @@ static int cfg_check_orders(const struct config *c, const unsigned *lines, const
 		cfg_fmt(a, va, sizeof va, x);
 		cfg_fmt(b, vb, sizeof vb, y);
 		cfg_msg(err, errlen, "%s%s %s%s must not be above %s %s%s", where, a->name, va,
-			la ? "" : " (default)", b->name, vb, lb ? "" : " (default)");
+			lines && !la ? " (default)" : "", b->name, vb,
+			lines && !lb ? " (default)" : "");
 		return -1;
 	}
 	return 0;
@@ -1168,6 +1189,15 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 }
 
 /* ---- lookups ---- */
+
+const char *config_key_name(size_t i)
+{
+	if (i < NGLOBAL)
+		return cfg_global_keys[i].name;
+	if (i - NGLOBAL < NFEED)
+		return cfg_feed_keys[i - NGLOBAL].name;
+	return NULL;
+}
 
 const struct config_feed *config_feed_find(const struct config *c, const char *url)
 {

@@ -189,6 +189,12 @@ bool config_feed_allow_private(const struct config *c, const char *url);
 /* Copies the parse limits (parsers/feed.h) out of the config. */
 void config_parse_limits(const struct config *c, struct parse_limits *l);
 
+/*
+ * The i-th key name (global keys, then the per-feed ones; interval and
+ * allow_private appear in both), or NULL past the end.  For docs and tests.
+ */
+const char *config_key_name(size_t i);
+
 /* "info", "debug", ... */
 const char *config_log_level_name(enum config_log_level l);
 
