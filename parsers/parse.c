@@ -274,8 +274,13 @@ struct parse {
 		bool on;
 		size_t at;		/* frame index of the capturing element */
 		unsigned char kind, field, prio, target, tc, date;
-		bool base64, wrapper_open, truncated;
+		bool base64, truncated;
 		size_t suppress;	/* open FR_SUPPRESS children */
+		/* For stripping the wrapper div of Atom 1.0 xhtml content: */
+		size_t top_children;	/* element children of the capturing element */
+		bool top_text;		/* non-blank text directly in it */
+		bool top_div;		/* its first element child is a div */
+		size_t div_open_end, div_close_start; /* offsets in text */
 	} cap;
 	struct buf text;
 
@@ -618,7 +623,10 @@ static void parse_capture(struct parse *p, unsigned char kind, unsigned char tar
 	p->cap.prio = prio;
 	p->cap.tc = TC_TEXT;
 	p->cap.base64 = false;
-	p->cap.wrapper_open = false;
+	p->cap.top_children = 0;
+	p->cap.top_text = false;
+	p->cap.top_div = false;
+	p->cap.div_open_end = p->cap.div_close_start = 0;
 	p->cap.truncated = false;
 	p->cap.suppress = 0;
 	p->text.len = 0;
@@ -698,18 +706,17 @@ static void parse_serialize_start(struct parse *p, struct frame *f, const char *
 				  const char *local, const struct xr_attr *a, size_t na)
 {
 	bool xhtml_ns = !*ns || !strcmp(ns, "http://www.w3.org/1999/xhtml");
-	if (p->cap.tc == TC_XHTML && p->nfr - 1 == p->cap.at + 1 && xhtml_ns &&
-	    !strcasecmp(local, "div") && !p->cap.wrapper_open) {
-		/* the wrapper div of Atom xhtml content is not part of it */
-		bool blank = true;
-		for (size_t i = 0; i < p->text.len && blank; i++)
-			blank = parse_is_ws(p->text.data[i]);
-		if (blank) {
-			p->cap.wrapper_open = true;
-			p->text.len = 0;
+	bool div = xhtml_ns && !strcasecmp(local, "div");
+	bool top = p->nfr - 1 == p->cap.at + 1;
+	if (p->cap.tc <= TC_HTML) {
+		/* markup inside escaped html / text: a div is dropped (as
+		 * feedparser does), anything else turns it into xhtml */
+		if (div)
 			return;
-		}
+		p->cap.tc = TC_XHTML;
 	}
+	if (top && p->cap.top_children++ == 0)
+		p->cap.top_div = div;
 	f->flags |= FR_SERIAL;
 	parse_cap_append(p, "<", 1);
 	parse_cap_append(p, local, strlen(local));
@@ -732,12 +739,16 @@ static void parse_serialize_start(struct parse *p, struct frame *f, const char *
 	} else {
 		parse_cap_append(p, ">", 1);
 	}
+	if (top && p->cap.top_children == 1)
+		p->cap.div_open_end = p->text.len;
 }
 
 static void parse_serialize_end(struct parse *p, const struct frame *f, const char *local)
 {
 	if ((f->flags & FR_VOID) || !*local)
 		return;
+	if (p->nfr - 1 == p->cap.at + 1 && p->cap.top_children == 1)
+		p->cap.div_close_start = p->text.len;
 	parse_cap_append(p, "</", 2);
 	parse_cap_append(p, local, strlen(local));
 	parse_cap_append(p, ">", 1);
@@ -829,6 +840,17 @@ static void parse_b64_decode(struct parse *p)
 	free(d);
 }
 
+/* Atom 1.0 xhtml: the one div that wraps the content is not part of it. */
+static void parse_strip_div(struct parse *p)
+{
+	if (p->cap.top_children != 1 || !p->cap.top_div || p->cap.top_text ||
+	    p->cap.truncated || p->cap.div_close_start < p->cap.div_open_end)
+		return;
+	size_t n = p->cap.div_close_start - p->cap.div_open_end;
+	memmove(p->text.data, p->text.data + p->cap.div_open_end, n);
+	p->text.len = n;
+}
+
 static void parse_set_date(struct parse *p, struct fields *f)
 {
 	int64_t t;
@@ -868,6 +890,8 @@ static void parse_capture_end(struct parse *p)
 	p->cap.on = false;
 	if (p->cap.base64)
 		parse_b64_decode(p);
+	else if (p->cap.tc == TC_XHTML && p->format == FEED_FORMAT_ATOM10)
+		parse_strip_div(p);
 	parse_buf(p, &p->text, "", 0);
 	parse_trim(&p->text);
 	switch (p->cap.kind) {
@@ -1444,8 +1468,6 @@ static void parse_on_end(void *ud, const char *ns, const char *local)
 			p->cap.suppress--;
 		} else if (f->flags & FR_SERIAL) {
 			parse_serialize_end(p, f, local);
-		} else if (p->cap.wrapper_open && p->nfr - 1 == p->cap.at + 1) {
-			p->cap.wrapper_open = false;
 		}
 	}
 	if (f->ctx == CTX_ITEM && (f->el == E_ITEM || f->el == E_ENTRY))
@@ -1462,6 +1484,13 @@ static void parse_on_text(void *ud, const char *s, size_t len)
 	struct parse *p = ud;
 	if (!p->cap.on || p->cap.suppress)
 		return;
+	if (p->nfr - 1 == p->cap.at && !p->cap.top_text) {
+		for (size_t i = 0; i < len; i++)
+			if (!parse_is_ws(s[i])) {
+				p->cap.top_text = true;
+				break;
+			}
+	}
 	if (p->cap.tc >= TC_XHTML && p->cap.kind == K_TC)
 		parse_cap_escaped(p, s, len, false);
 	else
