@@ -554,9 +554,11 @@ static int cfg_set_value(const struct cfg_key *k, const char *v, void *base, cha
 		*(char **)dst = s;
 		return 0;
 	case CFG_FACTOR:
-		if (cfg_factor(v, &d) < 0 || d < (double)k->min || d > (double)k->max) {
-			cfg_msg(msg, msglen, "%s: %s (%lld to %lld), got '%s'", k->name,
-				cfg_type_hint(k->type), (long long)k->min, (long long)k->max, v);
+		if (cfg_factor(v, &d) < 0)
+			break;
+		if (d < (double)k->min || d > (double)k->max) {
+			cfg_msg(msg, msglen, "%s: %s is out of range (%lld to %lld)", k->name, v,
+				(long long)k->min, (long long)k->max);
 			return -1;
 		}
 		*(double *)dst = d;
@@ -690,7 +692,7 @@ static const struct cfg_order cfg_orders[] = {
 	{"connect_timeout", "total_timeout"},
 };
 
-static int64_t cfg_get_int(const struct config *c, const struct cfg_key *k)
+static int64_t cfg_get_int(const void *c, const struct cfg_key *k)
 {
 	const void *p = (const char *)c + k->off;
 
@@ -1186,6 +1188,87 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 		return -1;
 	}
 	return cfg_set_value(k, value, c, err, errlen);
+}
+
+/* ---- writing ---- */
+
+static void cfg_write_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* Writes "key = value\n" for key k of base; nothing for unset feed keys. */
+static void cfg_write_key(FILE *f, const struct cfg_key *k, const void *base)
+{
+	const void *p = (const char *)base + k->off;
+	char v[64];
+
+	switch (k->type) {
+	case CFG_PATH:
+	case CFG_STRING:
+		fprintf(f, "%s = ", k->name);
+		cfg_write_string(f, p);
+		fputc('\n', f);
+		return;
+	case CFG_TITLE:
+		if (!*(char *const *)p)
+			return;
+		fprintf(f, "%s = ", k->name);
+		cfg_write_string(f, *(char *const *)p);
+		fputc('\n', f);
+		return;
+	case CFG_FACTOR:
+		snprintf(v, sizeof v, "%.6f", *(const double *)p);
+		for (char *e = v + strlen(v) - 1; *e == '0' || *e == '.'; e--) {
+			char dot = *e;
+
+			*e = '\0';
+			if (dot == '.')
+				break;
+		}
+		break;
+	case CFG_BOOL:
+		snprintf(v, sizeof v, "%s", *(const bool *)p ? "yes" : "no");
+		break;
+	case CFG_TRISTATE:
+		if (*(const int *)p < 0)
+			return;
+		snprintf(v, sizeof v, "%s", *(const int *)p ? "yes" : "no");
+		break;
+	case CFG_LOGLEVEL:
+		snprintf(v, sizeof v, "%s", config_log_level_name(*(const enum config_log_level *)p));
+		break;
+	case CFG_DURATION:
+		if (!*(const int64_t *)p)
+			return;	/* only a feed's unset interval */
+		cfg_fmt(k, v, sizeof v, *(const int64_t *)p);
+		break;
+	default:
+		cfg_fmt(k, v, sizeof v, cfg_get_int(base, k));
+		break;
+	}
+	fprintf(f, "%s = %s\n", k->name, v);
+}
+
+int config_write(const struct config *c, FILE *f)
+{
+	fputs("[global]\n", f);
+	for (size_t i = 0; i < NGLOBAL; i++)
+		cfg_write_key(f, &cfg_global_keys[i], c);
+	for (size_t i = 0; i < c->nfeeds; i++) {
+		fputs("\n[feed ", f);
+		cfg_write_string(f, c->feeds[i].url);
+		fputs("]\n", f);
+		for (size_t j = 0; j < NFEED; j++)
+			cfg_write_key(f, &cfg_feed_keys[j], &c->feeds[i]);
+	}
+	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
 }
 
 /* ---- lookups ---- */

@@ -37,6 +37,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct parse_limits;
 
@@ -188,6 +189,14 @@ bool config_feed_allow_private(const struct config *c, const char *url);
 
 /* Copies the parse limits (parsers/feed.h) out of the config. */
 void config_parse_limits(const struct config *c, struct parse_limits *l);
+
+/*
+ * Writes c as a config file that parses back to the same settings: every
+ * global key with its effective value, then the [feed] sections (for
+ * `feedd config` and for checking what a file amounts to).  Returns 0, or
+ * -1 when writing failed.
+ */
+int config_write(const struct config *c, FILE *f);
 
 /*
  * The i-th key name (global keys, then the per-feed ones; interval and

@@ -869,6 +869,66 @@ START_TEST(sample_documents_the_real_defaults)
 }
 END_TEST
 
+/* Writes c with config_write and parses the text back into *out. */
+static void round_trip(const struct config *c, struct config *out)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_int_eq(config_write(c, f), 0);
+	fclose(f);
+	ck_assert_msg(config_parse(out, text, len, "w.conf", err, sizeof err) == 0, "%s\n%s",
+		      err, text);
+	free(text);
+}
+
+/* Same settings and feeds (pointers aside). */
+static void assert_same_config(const struct config *a, const struct config *b)
+{
+	struct config x = *a;
+
+	x.feeds = b->feeds;
+	x.feed_sorted = b->feed_sorted;
+	ck_assert_msg(!memcmp(&x, b, sizeof x), "global settings differ");
+	ck_assert_uint_eq(a->nfeeds, b->nfeeds);
+	for (size_t i = 0; i < a->nfeeds; i++) {
+		ck_assert_str_eq(a->feeds[i].url, b->feeds[i].url);
+		ck_assert_int_eq(a->feeds[i].interval, b->feeds[i].interval);
+		ck_assert_int_eq(a->feeds[i].allow_private, b->feeds[i].allow_private);
+		ck_assert(!a->feeds[i].title == !b->feeds[i].title);
+		if (a->feeds[i].title)
+			ck_assert_str_eq(a->feeds[i].title, b->feeds[i].title);
+	}
+}
+
+START_TEST(written_config_parses_back_the_same)
+{
+	struct config a, b;
+
+	accepted(&a, "interval = 90m\nmax_body = 1025\nmax_amplification = 12.25\n"
+		     "user_agent = \"q\\\"uote \\\\ # x\"\ndatabase = \"/tmp/a b.db\"\n"
+		     "log_level = warning\nallow_file = yes\nsocket_mode = 0640\njitter = 0\n"
+		     "[feed \"https://a.example/f?x=1#y\"]\ntitle = \"T \\\"1\\\"\"\n"
+		     "allow_private = no\n[feed \"file:///x.xml\"]\ninterval = 2h\n");
+	round_trip(&a, &b);
+	assert_same_config(&a, &b);
+	config_free(&a);
+	config_free(&b);
+}
+END_TEST
+
+START_TEST(written_defaults_parse_back_the_same)
+{
+	struct config a, b;
+
+	config_defaults(&a);
+	round_trip(&a, &b);
+	assert_same_config(&a, &b);
+	config_free(&b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -947,6 +1007,8 @@ int main(void)
 	tcase_add_test(tc, sample_config_is_valid);
 	tcase_add_test(tc, every_key_is_documented_in_the_sample);
 	tcase_add_test(tc, sample_documents_the_real_defaults);
+	tcase_add_test(tc, written_config_parses_back_the_same);
+	tcase_add_test(tc, written_defaults_parse_back_the_same);
 	suite_add_tcase(s, tc);
 
 	SRunner *sr = srunner_create(s);
