@@ -499,10 +499,12 @@ static const char *date_iso_after_year(const char *p, struct date_fields *f)
 		f->day = date_num(p, n);
 		return p + n;
 	}
-	if (n == 3 && p[3] == '-' && p[0] == '0') /* "2003-012-31" */
-		p++, n = 2;
-	else if (n == 3)
+	if (n == 3 && p[3] == '-' && p[0] == '0') { /* Google's "2003-012-31" */
+		p++;
+		n = 2;
+	} else if (n == 3) {
 		return date_set_ordinal(f, date_num(p, 3)) ? p + 3 : NULL;
+	}
 	if (n > 2)
 		return NULL;
 	f->month = date_num(p, n);
@@ -766,7 +768,7 @@ static size_t date_tokenize(const char *s, struct date_tok *t, size_t max)
 			s++;
 		if (!*s || *s == '(')
 			break;
-		for (b = s; *s && !date_isspace(*s) && *s != ',';)
+		for (b = s; *s && !date_isspace(*s) && *s != ',' && *s != '(';)
 			s++;
 		if (!date_tok_dashed(b, (size_t)(s - b))) {
 			t[n].p = b;
@@ -792,6 +794,22 @@ static size_t date_tok_digits(const struct date_tok *t)
 	size_t n = date_ndigits(t->p);
 
 	return n == t->n && n <= 4 ? n : 0;
+}
+
+/* A day of the month: one or two digits, maybe "1st", "22nd", "3rd", "4th"; else 0. */
+static int date_tok_day(const struct date_tok *t)
+{
+	static const char *const suffixes[] = {"st", "nd", "rd", "th"};
+	size_t n = date_ndigits(t->p);
+
+	if (n < 1 || n > 2 || n > t->n)
+		return 0;
+	if (n == t->n)
+		return date_num(t->p, n);
+	for (size_t i = 0; i < 4; i++)
+		if (t->n == n + 2 && date_word_is(t->p + n, 2, suffixes[i]))
+			return date_num(t->p, n);
+	return 0;
 }
 
 /* Length of the word in the token when it is a word, allowing one trailing '.'. */
@@ -901,14 +919,12 @@ static bool date_parse_rfc(const char *s, struct date_fields *f)
 		i = 1;
 	if (i < n && date_tok_slash_date(&t[i], f)) {
 		i++;
-	} else if (i + 2 < n && (date_tok_digits(&t[i]) == 1 || date_tok_digits(&t[i]) == 2) &&
+	} else if (i + 2 < n && (f->day = date_tok_day(&t[i])) &&
 		   (f->month = date_tok_month(&t[i + 1])) && date_tok_digits(&t[i + 2])) {
-		f->day = date_num(t[i].p, t[i].n);
 		f->year = date_rfc_year(&t[i + 2]);
 		i += 3;
 	} else if (i + 1 < n && (f->month = date_tok_month(&t[i])) &&
-		   (date_tok_digits(&t[i + 1]) == 1 || date_tok_digits(&t[i + 1]) == 2)) {
-		f->day = date_num(t[i + 1].p, t[i + 1].n);
+		   (f->day = date_tok_day(&t[i + 1]))) {
 		i += 2;
 		if (i < n && date_tok_digits(&t[i]))
 			f->year = date_rfc_year(&t[i++]);
