@@ -179,8 +179,8 @@ void config_defaults(struct config *c)
 	c->interval = HOUR;
 	c->interval_floor = 15 * MIN;
 	c->interval_max = 24 * HOUR;
-	c->backoff_base = 5 * MIN;
-	c->backoff_max = 24 * HOUR;
+	c->backoff_base = 20 * MIN;
+	c->backoff_max = 12 * HOUR;
 	c->jitter = 20;
 
 	snprintf(c->user_agent, sizeof c->user_agent,

@@ -89,8 +89,8 @@ struct config {
 	int64_t interval;		/* 1h: default poll interval */
 	int64_t interval_floor;		/* 15m: no feed is polled more often */
 	int64_t interval_max;		/* 24h: adaptive / server-raised intervals stop here */
-	int64_t backoff_base;		/* 5m: first retry delay after a failure, doubles */
-	int64_t backoff_max;		/* 24h: cap of the error back-off */
+	int64_t backoff_base;		/* 20m: first retry delay after a failure, doubles */
+	int64_t backoff_max;		/* 12h: cap of the error back-off */
 	unsigned jitter;		/* 20: +- percent applied to back-off and spread */
 
 	/* fetch */

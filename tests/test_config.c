@@ -64,7 +64,9 @@ START_TEST(defaults_match_the_documented_values)
 	ck_assert_int_eq(c.interval, 3600);
 	ck_assert_int_eq(c.interval_floor, 900);
 	ck_assert_int_eq(c.interval_max, 86400);
-	ck_assert_int_eq(c.backoff_max, 86400);
+	ck_assert_int_eq(c.backoff_base, 1200);
+	ck_assert_int_eq(c.backoff_max, 43200);
+	ck_assert_int_eq(c.retry_after_max, 86400);
 	ck_assert_uint_eq(c.jitter, 20);
 	ck_assert_str_eq(c.user_agent, "feedd/" FEEDD_VERSION " (+https://github.com/feedd/feedd)");
 	ck_assert_uint_eq(c.max_body, 8u << 20);
@@ -929,6 +931,76 @@ START_TEST(written_defaults_parse_back_the_same)
 }
 END_TEST
 
+START_TEST(title_at_its_limit_is_accepted_and_one_past_refused)
+{
+	struct config c;
+	char *text = malloc(2200);
+
+	snprintf(text, 2200, "[feed \"https://a.example/\"]\ntitle = %01024d\n", 0);
+	accepted(&c, text);
+	ck_assert_uint_eq(strlen(c.feeds[0].title), 1024);
+	config_free(&c);
+	snprintf(text, 2200, "[feed \"https://a.example/\"]\ntitle = %01025d\n", 0);
+	refused(text, 2, "title: too long");
+	free(text);
+}
+END_TEST
+
+START_TEST(user_agent_at_its_limit_is_accepted_and_one_past_refused)
+{
+	struct config c;
+	char text[1200];
+
+	snprintf(text, sizeof text, "user_agent = %0511d\n", 0);
+	accepted(&c, text);
+	ck_assert_uint_eq(strlen(c.user_agent), CONFIG_USER_AGENT_MAX);
+	config_free(&c);
+	snprintf(text, sizeof text, "user_agent = %0512d\n", 0);
+	refused(text, 1, "user_agent: too long");
+}
+END_TEST
+
+/* A comment line of exactly 64 bytes. */
+#define PAD64 "# padding padding padding padding padding padding padding paddi\n"
+_Static_assert(sizeof PAD64 == 65, "PAD64 is 64 bytes");
+
+START_TEST(file_larger_than_the_limit_is_refused)
+{
+	struct config c;
+	char *dir = tu_tmpdir(), path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/big.conf", dir);
+	f = fopen(path, "w");
+	for (size_t n = 0; n <= CONFIG_FILE_MAX; n += 64)
+		fputs(PAD64, f);
+	fclose(f);
+	ck_assert_int_eq(config_load(&c, path, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "larger than 16 MiB"), "%s", err);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(file_at_the_limit_is_accepted)
+{
+	struct config c;
+	char *dir = tu_tmpdir(), path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/big.conf", dir);
+	f = fopen(path, "w");
+	for (size_t n = 0; n < CONFIG_FILE_MAX; n += 64)
+		fputs(PAD64, f);
+	ck_assert_int_eq(ftell(f), CONFIG_FILE_MAX);
+	fclose(f);
+	ck_assert_msg(config_load(&c, path, err, sizeof err) == 0, "%s", err);
+	config_free(&c);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -1009,6 +1081,10 @@ int main(void)
 	tcase_add_test(tc, sample_documents_the_real_defaults);
 	tcase_add_test(tc, written_config_parses_back_the_same);
 	tcase_add_test(tc, written_defaults_parse_back_the_same);
+	tcase_add_test(tc, title_at_its_limit_is_accepted_and_one_past_refused);
+	tcase_add_test(tc, user_agent_at_its_limit_is_accepted_and_one_past_refused);
+	tcase_add_test(tc, file_larger_than_the_limit_is_refused);
+	tcase_add_test(tc, file_at_the_limit_is_accepted);
 	suite_add_tcase(s, tc);
 
 	SRunner *sr = srunner_create(s);
