@@ -320,7 +320,10 @@ struct store_cursor {
 	int64_t seq;
 };
 
-/* Parses "<epoch>:<seq>" (epoch 1..64 hex digits, seq a decimal >= 0).  false when malformed. */
+/*
+ * Parses "<epoch>:<seq>" (epoch 1..32 hex digits, stored lowercase; seq a
+ * decimal >= 0 that fits int64, digits only).  false when malformed.
+ */
 bool store_cursor_parse(const char *text, struct store_cursor *c);
 /* Writes "<epoch>:<seq>" into buf (STORE_CURSOR_MAX bytes suffice); returns its length. */
 size_t store_cursor_format(char *buf, size_t size, const char *epoch, int64_t seq);

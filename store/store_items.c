@@ -1,0 +1,572 @@
+/*
+ * store_items.c - items and the event log: one batch (transaction) per
+ * fetched document with dedup and update detection, replay of events by
+ * seq, retention.
+ *
+ * The cost of an item seen again unchanged is one statement: an UPDATE of
+ * last_seen through the (feed_id, key) index that returns the stored
+ * content hash; only a differing hash leads to more work.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+/* Keys already handled in this batch (first occurrence in a document wins). */
+struct keyset {
+	uint64_t *slots; /* 0 = empty; a real hash of 0 is stored as 1 */
+	size_t cap;	 /* power of two */
+	size_t n;
+};
+
+struct store_batch {
+	struct store *s;
+	int64_t feed_id;
+	int64_t now;
+	int64_t first_seq, last_seq;
+	size_t counts[3]; /* by enum store_item_result */
+	bool failed;
+	struct keyset seen;
+};
+
+/* Returns 1 when h was already in the set, 0 when added, -1 when out of memory. */
+static int keyset_add(struct keyset *k, uint64_t h)
+{
+	h = h ? h : 1;
+	if (2 * (k->n + 1) > k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 64;
+		uint64_t *slots = calloc(cap, sizeof *slots);
+		if (!slots)
+			return -1;
+		for (size_t i = 0; i < k->cap; i++) {
+			if (!k->slots[i])
+				continue;
+			size_t j = k->slots[i] & (cap - 1);
+			while (slots[j])
+				j = (j + 1) & (cap - 1);
+			slots[j] = k->slots[i];
+		}
+		free(k->slots);
+		k->slots = slots;
+		k->cap = cap;
+	}
+	size_t j = h & (k->cap - 1);
+	while (k->slots[j]) {
+		if (k->slots[j] == h)
+			return 1;
+		j = (j + 1) & (k->cap - 1);
+	}
+	k->slots[j] = h;
+	k->n++;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- batch */
+
+static enum store_err step_simple(struct store *s, enum store_stmt id, const char *what)
+{
+	sqlite3_stmt *st = store_stmt(s, id);
+	return st ? store_run(s, st, what) : STORE_ERR_INTERNAL;
+}
+
+static enum store_err feed_exists(struct store *s, int64_t feed_id)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_FEED_EXISTS);
+	if (!st)
+		return STORE_ERR_INTERNAL;
+	sqlite3_bind_int64(st, 1, feed_id);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	if (rc == SQLITE_DONE)
+		return store_failf(s, STORE_ERR_NOT_FOUND, "no feed %lld", (long long)feed_id);
+	return store_fail(s, rc, "find feed");
+}
+
+enum store_err store_batch_begin(struct store *s, int64_t feed_id, int64_t now,
+				 struct store_batch **out)
+{
+	*out = NULL;
+	if (s->batch)
+		return store_failf(s, STORE_ERR_INVALID, "a batch is already open on this handle");
+	struct store_batch *b = calloc(1, sizeof *b);
+	if (!b)
+		return store_failf(s, STORE_ERR_NOMEM, "out of memory");
+	enum store_err e = step_simple(s, ST_BEGIN, "begin");
+	if (e == STORE_OK) {
+		e = feed_exists(s, feed_id);
+		if (e != STORE_OK)
+			store_rollback(s);
+	}
+	if (e != STORE_OK) {
+		free(b);
+		return e;
+	}
+	b->s = s;
+	b->feed_id = feed_id;
+	b->now = now;
+	s->batch = b;
+	*out = b;
+	return STORE_OK;
+}
+
+/* Binds the item fields at ?first.. in the order guid, title, link, author, published,
+ * updated, summary, content, categories, enclosures, hash (11 parameters). */
+static enum store_err bind_item(struct store *s, sqlite3_stmt *st, int first,
+				const struct feed_item *it, uint64_t hash)
+{
+	bool oom = false;
+	char *cats = store_categories_json(it, &oom);
+	char *encs = store_enclosures_json(it, &oom);
+	if (oom) {
+		free(cats);
+		free(encs);
+		return store_failf(s, STORE_ERR_NOMEM, "out of memory");
+	}
+	store_bind_str(st, first, it->id);
+	store_bind_str(st, first + 1, it->title);
+	store_bind_str(st, first + 2, it->link);
+	store_bind_str(st, first + 3, it->author);
+	store_bind_date(st, first + 4, it->published);
+	store_bind_date(st, first + 5, it->updated);
+	store_bind_str(st, first + 6, it->summary);
+	store_bind_str(st, first + 7, it->content);
+	if (cats)
+		sqlite3_bind_text(st, first + 8, cats, -1, free);
+	else
+		sqlite3_bind_null(st, first + 8);
+	if (encs)
+		sqlite3_bind_text(st, first + 9, encs, -1, free);
+	else
+		sqlite3_bind_null(st, first + 9);
+	sqlite3_bind_int64(st, first + 10, (int64_t)hash);
+	return STORE_OK;
+}
+
+static enum store_err add_event(struct store_batch *b, int64_t item_id, enum store_event_kind k)
+{
+	struct store *s = b->s;
+	sqlite3_stmt *st = store_stmt(s, ST_EVENT_INSERT);
+	if (!st)
+		return STORE_ERR_INTERNAL;
+	sqlite3_bind_int64(st, 1, item_id);
+	sqlite3_bind_int64(st, 2, b->feed_id);
+	sqlite3_bind_text(st, 3, store_event_kind_name(k), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, b->now);
+	enum store_err e = store_run(s, st, "append event");
+	if (e != STORE_OK)
+		return e;
+	int64_t seq = sqlite3_last_insert_rowid(s->db);
+	if (!b->first_seq)
+		b->first_seq = seq;
+	b->last_seq = seq;
+	return STORE_OK;
+}
+
+/* Marks the item seen; *id = 0 when the key is new, else its id and stored hash. */
+static enum store_err touch_item(struct store_batch *b, const char *key, int64_t *id,
+				 uint64_t *hash)
+{
+	struct store *s = b->s;
+	sqlite3_stmt *st = store_stmt(s, ST_ITEM_TOUCH);
+	if (!st)
+		return STORE_ERR_INTERNAL;
+	sqlite3_bind_int64(st, 1, b->feed_id);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, b->now);
+	*id = 0;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		*hash = (uint64_t)sqlite3_column_int64(st, 1);
+		rc = sqlite3_step(st);
+	}
+	enum store_err e = rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "look up item");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return e;
+}
+
+static enum store_err insert_item(struct store_batch *b, const char *key,
+				  const struct feed_item *it, uint64_t hash)
+{
+	struct store *s = b->s;
+	sqlite3_stmt *st = store_stmt(s, ST_ITEM_INSERT);
+	if (!st)
+		return STORE_ERR_INTERNAL;
+	sqlite3_bind_int64(st, 1, b->feed_id);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	enum store_err e = bind_item(s, st, 3, it, hash);
+	if (e != STORE_OK) {
+		sqlite3_clear_bindings(st);
+		return e;
+	}
+	sqlite3_bind_int64(st, 14, b->now);
+	e = store_run(s, st, "insert item");
+	return e == STORE_OK ? add_event(b, sqlite3_last_insert_rowid(s->db), STORE_EV_NEW) : e;
+}
+
+static enum store_err update_item(struct store_batch *b, int64_t id, const struct feed_item *it,
+				  uint64_t hash)
+{
+	struct store *s = b->s;
+	sqlite3_stmt *st = store_stmt(s, ST_ITEM_UPDATE);
+	if (!st)
+		return STORE_ERR_INTERNAL;
+	sqlite3_bind_int64(st, 1, id);
+	enum store_err e = bind_item(s, st, 2, it, hash);
+	if (e != STORE_OK) {
+		sqlite3_clear_bindings(st);
+		return e;
+	}
+	sqlite3_bind_int64(st, 13, b->now);
+	e = store_run(s, st, "update item");
+	return e == STORE_OK ? add_event(b, id, STORE_EV_UPDATE) : e;
+}
+
+enum store_err store_batch_item(struct store_batch *b, const struct feed_item *it,
+				enum store_item_result *res)
+{
+	struct store *s = b->s;
+	if (b->failed)
+		return store_failf(s, STORE_ERR_INVALID, "batch failed earlier: abort it");
+	char *key = store_item_key(it);
+	if (!key) {
+		b->failed = true;
+		return store_failf(s, STORE_ERR_NOMEM, "out of memory");
+	}
+	enum store_item_result r = STORE_ITEM_UNCHANGED;
+	enum store_err e = STORE_OK;
+	int dup = keyset_add(&b->seen, store_fnv1a64(STORE_FNV_OFFSET, key, strlen(key)));
+	if (dup < 0)
+		e = store_failf(s, STORE_ERR_NOMEM, "out of memory");
+	if (e == STORE_OK && dup == 0) {
+		uint64_t hash = store_content_hash(it), old = 0;
+		int64_t id = 0;
+		e = touch_item(b, key, &id, &old);
+		if (e == STORE_OK && !id) {
+			e = insert_item(b, key, it, hash);
+			r = STORE_ITEM_NEW;
+		} else if (e == STORE_OK && old != hash) {
+			e = update_item(b, id, it, hash);
+			r = STORE_ITEM_UPDATED;
+		}
+	}
+	free(key);
+	if (e != STORE_OK) {
+		b->failed = true;
+		return e;
+	}
+	b->counts[r]++;
+	if (res)
+		*res = r;
+	return STORE_OK;
+}
+
+static void batch_free(struct store_batch *b)
+{
+	b->s->batch = NULL;
+	free(b->seen.slots);
+	free(b);
+}
+
+static enum store_err batch_feed_state(struct store_batch *b, const struct feed_meta *meta,
+				       const struct store_fetch_update *fu)
+{
+	struct store *s = b->s;
+	enum store_err e = STORE_OK;
+	if (meta) {
+		sqlite3_stmt *st = store_stmt(s, ST_FEED_META);
+		if (!st)
+			return STORE_ERR_INTERNAL;
+		sqlite3_bind_int64(st, 1, b->feed_id);
+		store_bind_str(st, 2, meta->title);
+		store_bind_str(st, 3, meta->link);
+		e = store_run(s, st, "update feed title");
+	}
+	size_t stored = b->counts[0] + b->counts[1] + b->counts[2];
+	if (e == STORE_OK && stored) {
+		sqlite3_stmt *st = store_stmt(s, ST_FEED_LAST_BATCH);
+		if (!st)
+			return STORE_ERR_INTERNAL;
+		sqlite3_bind_int64(st, 1, b->feed_id);
+		sqlite3_bind_int64(st, 2, b->now);
+		e = store_run(s, st, "mark latest document");
+	}
+	if (e == STORE_OK && fu)
+		e = store_apply_fetch(s, b->feed_id, fu, NULL, NULL);
+	return e;
+}
+
+enum store_err store_batch_commit(struct store_batch *b, const struct feed_meta *meta,
+				  const struct store_fetch_update *fu, int64_t *first_seq,
+				  int64_t *last_seq)
+{
+	struct store *s = b->s;
+	if (first_seq)
+		*first_seq = 0;
+	if (last_seq)
+		*last_seq = 0;
+	enum store_err e = b->failed ? store_failf(s, STORE_ERR_INVALID,
+						   "batch failed earlier: not committed")
+				     : batch_feed_state(b, meta, fu);
+	if (e == STORE_OK)
+		e = step_simple(s, ST_COMMIT, "commit");
+	if (e != STORE_OK) {
+		store_rollback(s);
+	} else {
+		if (first_seq)
+			*first_seq = b->first_seq;
+		if (last_seq)
+			*last_seq = b->last_seq;
+	}
+	batch_free(b);
+	return e;
+}
+
+void store_batch_abort(struct store_batch *b)
+{
+	if (!b)
+		return;
+	store_rollback(b->s);
+	batch_free(b);
+}
+
+size_t store_batch_count(const struct store_batch *b, enum store_item_result r)
+{
+	return (unsigned)r < 3 ? b->counts[r] : 0;
+}
+
+/* ---------------------------------------------------------------- events */
+
+const char *store_event_kind_name(enum store_event_kind k)
+{
+	return k == STORE_EV_UPDATE ? "update" : "new";
+}
+
+/* Column order of EVENT_SELECT in store_sql.c. */
+enum event_col {
+	EC_SEQ,
+	EC_KIND,
+	EC_TIME,
+	EC_FEED_ID,
+	EC_FEED_URL,
+	EC_FEED_TITLE,
+	EC_GUID,
+	EC_TITLE,
+	EC_LINK,
+	EC_AUTHOR,
+	EC_PUBLISHED,
+	EC_UPDATED,
+	EC_SUMMARY,
+	EC_CONTENT,
+	EC_CATEGORIES,
+	EC_ENCLOSURES,
+};
+
+static char *col_str(sqlite3_stmt *st, int col)
+{
+	return (char *)sqlite3_column_text(st, col);
+}
+
+static int64_t col_date(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? FEED_NO_DATE
+							     : sqlite3_column_int64(st, col);
+}
+
+/* The event of the current row; the item's strings point into the row (no copy). */
+static int event_from_row(sqlite3_stmt *st, struct store_event *ev, struct feed_item *it)
+{
+	memset(it, 0, sizeof *it);
+	it->id = col_str(st, EC_GUID);
+	it->title = col_str(st, EC_TITLE);
+	it->link = col_str(st, EC_LINK);
+	it->author = col_str(st, EC_AUTHOR);
+	it->published = col_date(st, EC_PUBLISHED);
+	it->updated = col_date(st, EC_UPDATED);
+	it->summary = col_str(st, EC_SUMMARY);
+	it->content = col_str(st, EC_CONTENT);
+	const char *cats = col_str(st, EC_CATEGORIES);
+	const char *encs = col_str(st, EC_ENCLOSURES);
+	int rc = 0;
+	if (cats)
+		rc |= store_categories_parse(cats, (size_t)sqlite3_column_bytes(st, EC_CATEGORIES),
+					     it);
+	if (encs)
+		rc |= store_enclosures_parse(encs, (size_t)sqlite3_column_bytes(st, EC_ENCLOSURES),
+					     it);
+	const char *kind = col_str(st, EC_KIND);
+	ev->seq = sqlite3_column_int64(st, EC_SEQ);
+	ev->kind = kind && !strcmp(kind, "update") ? STORE_EV_UPDATE : STORE_EV_NEW;
+	ev->time = sqlite3_column_int64(st, EC_TIME);
+	ev->feed_id = sqlite3_column_int64(st, EC_FEED_ID);
+	ev->feed_url = col_str(st, EC_FEED_URL);
+	ev->feed_title = col_str(st, EC_FEED_TITLE);
+	ev->item = it;
+	return rc;
+}
+
+/* "[3,7]": the feed filter as a JSON array for json_each(). */
+static char *feeds_json(const int64_t *feeds, size_t n)
+{
+	char *out = malloc(n * 21 + 3);
+	if (!out)
+		return NULL;
+	size_t len = 0;
+	out[len++] = '[';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(out + len, "%s%" PRId64, i ? "," : "", feeds[i]);
+	out[len++] = ']';
+	out[len] = 0;
+	return out;
+}
+
+enum store_err store_events_after(struct store *s, int64_t after, const int64_t *feeds,
+				  size_t nfeeds, size_t max, store_event_fn fn, void *ud,
+				  size_t *delivered, int64_t *last_seq)
+{
+	if (delivered)
+		*delivered = 0;
+	if (last_seq)
+		*last_seq = after;
+	if (s->batch)
+		return store_failf(s, STORE_ERR_INVALID,
+				   "events: a batch is open (its events are not committed)");
+	sqlite3_stmt *st = store_stmt(s, nfeeds ? ST_EVENTS_AFTER_FEEDS : ST_EVENTS_AFTER);
+	if (!st)
+		return STORE_ERR_INTERNAL;
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, max ? (int64_t)max : -1);
+	if (nfeeds) {
+		char *filter = feeds_json(feeds, nfeeds);
+		if (!filter)
+			return store_failf(s, STORE_ERR_NOMEM, "out of memory");
+		sqlite3_bind_text(st, 3, filter, -1, free);
+	}
+	enum store_err e = STORE_OK;
+	size_t n = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_event ev;
+		struct feed_item it;
+		if (event_from_row(st, &ev, &it) != 0) {
+			store_item_lists_free(&it);
+			e = store_failf(s, STORE_ERR_NOMEM, "cannot decode the lists of event %" PRId64 " (out of memory?)",
+					ev.seq);
+			break;
+		}
+		int stop = fn(ud, &ev);
+		store_item_lists_free(&it);
+		n++;
+		if (last_seq)
+			*last_seq = ev.seq;
+		if (stop)
+			break;
+	}
+	if (e == STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = store_fail(s, rc, "read events");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (delivered)
+		*delivered = n;
+	return e;
+}
+
+/* ---------------------------------------------------------------- retention */
+
+static enum store_err prune_select(struct store *s, const struct store_retention *r,
+				   int64_t cutoff)
+{
+	enum store_err e = step_simple(s, ST_PRUNE_CLEAR, "prune");
+	if (e == STORE_OK && r->max_items_per_feed) {
+		sqlite3_stmt *st = store_stmt(s, ST_PRUNE_BY_COUNT);
+		if (!st)
+			return STORE_ERR_INTERNAL;
+		sqlite3_bind_int64(st, 1, (int64_t)r->max_items_per_feed);
+		e = store_run(s, st, "prune by count");
+	}
+	if (e == STORE_OK && r->max_age_days) {
+		sqlite3_stmt *st = store_stmt(s, ST_PRUNE_BY_AGE);
+		if (!st)
+			return STORE_ERR_INTERNAL;
+		sqlite3_bind_int64(st, 1, cutoff);
+		e = store_run(s, st, "prune by age");
+	}
+	return e;
+}
+
+static void bind_cutoff(sqlite3_stmt *st, const struct store_retention *r, int64_t cutoff)
+{
+	if (r->max_age_days)
+		sqlite3_bind_int64(st, 1, cutoff);
+	else
+		sqlite3_bind_null(st, 1);
+}
+
+static enum store_err prune_delete(struct store *s, const struct store_retention *r,
+				   int64_t cutoff, size_t *items, size_t *events)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_PRUNE_EVENT_STATS);
+	if (!st)
+		return STORE_ERR_INTERNAL;
+	bind_cutoff(st, r, cutoff);
+	int rc = sqlite3_step(st);
+	int64_t nevents = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	int64_t maxseq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW)
+		return store_fail(s, rc, "prune");
+	st = store_stmt(s, ST_PRUNE_EVENTS);
+	if (!st)
+		return STORE_ERR_INTERNAL;
+	bind_cutoff(st, r, cutoff);
+	enum store_err e = store_run(s, st, "prune events");
+	if (e == STORE_OK)
+		e = step_simple(s, ST_PRUNE_ITEMS, "prune items");
+	if (e != STORE_OK)
+		return e;
+	*items = (size_t)sqlite3_changes(s->db);
+	*events = (size_t)nevents;
+	st = store_stmt(s, ST_META_PRUNED);
+	if (!st)
+		return STORE_ERR_INTERNAL;
+	sqlite3_bind_int64(st, 1, maxseq);
+	return store_run(s, st, "record pruned_upto");
+}
+
+enum store_err store_prune(struct store *s, const struct store_retention *r, int64_t now,
+			   size_t *items_pruned, size_t *events_pruned)
+{
+	size_t items = 0, events = 0;
+	if (items_pruned)
+		*items_pruned = 0;
+	if (events_pruned)
+		*events_pruned = 0;
+	if (s->batch)
+		return store_failf(s, STORE_ERR_INVALID, "prune: a batch is open");
+	if (!r->max_items_per_feed && !r->max_age_days)
+		return STORE_OK;
+	int64_t cutoff = now - r->max_age_days * 86400;
+	enum store_err e = step_simple(s, ST_BEGIN, "begin prune");
+	if (e != STORE_OK)
+		return e;
+	e = prune_select(s, r, cutoff);
+	if (e == STORE_OK)
+		e = prune_delete(s, r, cutoff, &items, &events);
+	if (e == STORE_OK)
+		e = step_simple(s, ST_COMMIT, "commit prune");
+	if (e != STORE_OK) {
+		store_rollback(s);
+		return e;
+	}
+	if (items_pruned)
+		*items_pruned = items;
+	if (events_pruned)
+		*events_pruned = events;
+	return STORE_OK;
+}
