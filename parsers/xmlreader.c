@@ -1,14 +1,30 @@
 /*
- * xmlreader.c - bytes -> namespace-resolved SAX events over expat.
+ * xmlreader.c - bytes in any encoding -> namespace-resolved SAX events.
  *
- * This first version reads UTF-8 only and stops at the first fatal error
- * (recorded for xr_error).  Encodings and recovery come next.
+ *   xr_feed -> enc (encoding.c: detect, transcode to valid UTF-8)
+ *           -> xr_out -> expat (always fed UTF-8; namespace triplets)
+ *                     -> after expat's first fatal error: lx (lenient.c)
+ *
+ * While expat parses, every callback records where its event ended
+ * (XML_GetCurrentByteIndex + XML_GetCurrentByteCount) and we keep a copy of
+ * the UTF-8 fed to expat from that point on; the element stack and the
+ * namespace bindings are mirrored in lx.  On the first fatal error the
+ * tolerant tokenizer resumes at the end of the last event expat delivered,
+ * with the same stack, so the handlers see one continuous event stream.
+ *
+ * Positions: expat's own for its errors; for encoding errors (found before
+ * expat sees the bytes) we count lines and columns of the UTF-8 stream
+ * until the first error is recorded.  The earliest error wins.
  */
 #define XML_DTD 1
 #include <expat.h>
 
 #include "xmlreader.h"
+#include "encoding.h"
+#include "lenient.h"
 
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,16 +33,25 @@
 
 struct xr {
 	XML_Parser p;
+	struct enc *dec;
+	struct lx *lx;
 	struct xr_handlers h;
 	void *ud;
 	struct xr_opts o;
-	size_t depth;	/* open elements, including those past max_depth */
 	bool stopped;
-	bool failed;	/* expat gave up (no recovery yet) */
-	bool wellformed;
+	bool lenient; /* expat gave up; lx tokenizes */
 	bool oom;
+	bool wellformed;
 	char *error;
-	/* Reused per element: split names and the attribute array. */
+	unsigned long err_line, err_col;
+	/* end of the UTF-8 fed so far (line 1-based, col 0-based), counted
+	 * until the first error is recorded */
+	unsigned long line, col;
+	/* resume point for lx, and the kept copy of bytes from keep_off */
+	unsigned long long fed, resume, keep_off;
+	char *keep;
+	size_t keeplen, keepcap;
+	/* reused per element: split attribute names, the attribute array */
 	char *names;
 	size_t names_cap;
 	struct xr_attr *attrs;
@@ -40,7 +65,7 @@ static int xr_reserve(void **buf, size_t *cap, size_t need, size_t elem)
 
 	if (need <= *cap)
 		return 0;
-	n = *cap ? *cap : 16;
+	n = *cap ? *cap : 64;
 	while (n < need)
 		n *= 2;
 	nb = realloc(*buf, n * elem);
@@ -51,10 +76,44 @@ static int xr_reserve(void **buf, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-/* Copies an expat name "uri SEP local SEP prefix" (or "local") to dst,
- * NUL-separating the parts; returns the byte count used. */
-static size_t xr_split(char *dst, const char *name, const char **ns, const char **local,
-		       const char **prefix)
+static void xr_set_error(struct xr *x, unsigned long line, unsigned long col, const char *msg)
+{
+	char *e;
+
+	x->wellformed = false;
+	if (x->error && (line > x->err_line || (line == x->err_line && col >= x->err_col)))
+		return;
+	if (asprintf(&e, "line %lu, column %lu: %s", line, col, msg) < 0)
+		return;
+	free(x->error);
+	x->error = e;
+	x->err_line = line;
+	x->err_col = col;
+}
+
+static void xr_oom(struct xr *x)
+{
+	x->oom = true;
+	xr_stop(x);
+}
+
+/* ---- expat callbacks ---- */
+
+static void xr_mark(struct xr *x)
+{
+	XML_Index i = XML_GetCurrentByteIndex(x->p);
+
+	if (i >= 0) {
+		unsigned long long end = (unsigned long long)i + (unsigned)XML_GetCurrentByteCount(x->p);
+
+		if (end > x->resume)
+			x->resume = end;
+	}
+}
+
+/* Copies an expat attribute name "uri SEP local [SEP prefix]" to dst with
+ * NULs; returns the bytes used. */
+static size_t xr_split_attr(char *dst, const char *name, const char **ns, const char **local)
 {
 	size_t n = strlen(name) + 1;
 	char *a, *b;
@@ -64,91 +123,266 @@ static size_t xr_split(char *dst, const char *name, const char **ns, const char 
 	if (!a) {
 		*ns = "";
 		*local = dst;
-		*prefix = "";
 		return n;
 	}
 	*a++ = '\0';
 	*ns = dst;
 	*local = a;
-	b = memchr(a, XR_SEP, n - (size_t)(a - dst));
-	if (b) {
-		*b++ = '\0';
-		*prefix = b;
-	} else {
-		*prefix = "";
-	}
+	b = strchr(a, XR_SEP);
+	if (b)
+		*b = '\0';
 	return n;
-}
-
-static void xr_set_error(struct xr *x, unsigned long line, unsigned long col, const char *msg)
-{
-	x->wellformed = false;
-	if (x->error)
-		return;
-	if (asprintf(&x->error, "line %lu, column %lu: %s", line, col, msg) < 0)
-		x->error = NULL;
 }
 
 static void XMLCALL xr_on_start(void *ud, const XML_Char *name, const XML_Char **atts)
 {
 	struct xr *x = ud;
-	const char *ns, *local, *prefix, *ans, *alocal, *apfx;
-	size_t need = 0, nattrs = 0, i, off;
+	const char *a = strchr(name, XR_SEP), *b = NULL;
+	struct lx_name nm;
+	size_t need = 0, nattrs = 0, i, off = 0;
+	int r;
 
-	if (++x->depth > x->o.max_depth || x->stopped)
+	xr_mark(x);
+	if (!a)
+		r = lx_open(x->lx, "", 0, name, strlen(name), "", 0, &nm);
+	else if (!(b = strchr(a + 1, XR_SEP)))
+		r = lx_open(x->lx, name, (size_t)(a - name), a + 1, strlen(a + 1), "", 0, &nm);
+	else
+		r = lx_open(x->lx, name, (size_t)(a - name), a + 1, (size_t)(b - a - 1), b + 1,
+			    strlen(b + 1), &nm);
+	if (r < 0)
+		xr_oom(x);
+	if (r <= 0 || x->stopped)
 		return;
-	need = strlen(name) + 1;
 	for (i = 0; atts[i]; i += 2) {
 		need += strlen(atts[i]) + 1;
 		nattrs++;
 	}
 	if (xr_reserve((void **)&x->names, &x->names_cap, need, 1) ||
 	    xr_reserve((void **)&x->attrs, &x->attrs_cap, nattrs + 1, sizeof(*x->attrs))) {
-		x->oom = true;
-		xr_stop(x);
+		xr_oom(x);
 		return;
 	}
-	off = xr_split(x->names, name, &ns, &local, &prefix);
 	for (i = 0; i < nattrs; i++) {
-		off += xr_split(x->names + off, atts[2 * i], &ans, &alocal, &apfx);
-		x->attrs[i].ns = ans;
-		x->attrs[i].local = alocal;
+		off += xr_split_attr(x->names + off, atts[2 * i], &x->attrs[i].ns,
+				     &x->attrs[i].local);
 		x->attrs[i].value = atts[2 * i + 1];
 	}
 	if (x->h.start)
-		x->h.start(x->ud, ns, local, prefix, x->attrs, nattrs);
+		x->h.start(x->ud, nm.ns, nm.local, nm.prefix, x->attrs, nattrs);
 }
 
 static void XMLCALL xr_on_end(void *ud, const XML_Char *name)
 {
 	struct xr *x = ud;
-	const char *ns, *local, *prefix;
+	struct lx_name nm;
 
-	if (x->depth-- > x->o.max_depth || x->stopped)
+	(void)name;
+	xr_mark(x);
+	if (lx_close(x->lx, &nm) && !x->stopped && x->h.end)
+		x->h.end(x->ud, nm.ns, nm.local);
+}
+
+static void xr_text(struct xr *x, const char *s, size_t len)
+{
+	size_t d = lx_depth(x->lx);
+
+	if (d == 0 || d > x->o.max_depth || x->stopped || !x->h.text)
 		return;
-	if (xr_reserve((void **)&x->names, &x->names_cap, strlen(name) + 1, 1)) {
-		x->oom = true;
-		xr_stop(x);
-		return;
-	}
-	xr_split(x->names, name, &ns, &local, &prefix);
-	if (x->h.end)
-		x->h.end(x->ud, ns, local);
+	x->h.text(x->ud, s, len);
 }
 
 static void XMLCALL xr_on_text(void *ud, const XML_Char *s, int len)
 {
 	struct xr *x = ud;
 
-	if (x->depth > x->o.max_depth || x->stopped)
+	xr_mark(x);
+	xr_text(x, s, (size_t)len);
+}
+
+static void XMLCALL xr_on_ns(void *ud, const XML_Char *prefix, const XML_Char *uri)
+{
+	struct xr *x = ud;
+
+	xr_mark(x);
+	if (lx_bind(x->lx, prefix ? prefix : "", uri ? uri : ""))
+		xr_oom(x);
+}
+
+/* An entity expat did not expand because the document has an external DTD
+ * (which is never loaded): resolved from the HTML5 table. */
+static void XMLCALL xr_on_skipped(void *ud, const XML_Char *name, int is_param)
+{
+	struct xr *x = ud;
+	const char *u;
+
+	xr_mark(x);
+	if (is_param)
 		return;
-	if (x->h.text)
-		x->h.text(x->ud, s, (size_t)len);
+	u = html_entity_lookup(name, strlen(name));
+	if (u) {
+		xr_text(x, u, strlen(u));
+	} else {
+		xr_text(x, "&", 1);
+		xr_text(x, name, strlen(name));
+		xr_text(x, ";", 1);
+	}
+}
+
+/* ---- the UTF-8 stream ---- */
+
+/* Characters (not continuation bytes) in s[0..n). */
+static size_t xr_chars(const char *s, size_t n)
+{
+	size_t i = 0, c = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+
+		memcpy(&v, s + i, 8);
+		c += 8 - (size_t)__builtin_popcountll(v & ~(v << 1) & 0x8080808080808080ULL);
+	}
+	for (; i < n; i++)
+		c += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return c;
+}
+
+static void xr_track(struct xr *x, const char *s, size_t n)
+{
+	const char *nl = memrchr(s, '\n', n), *p = s;
+
+	if (!nl) {
+		x->col += xr_chars(s, n);
+		return;
+	}
+	while ((p = memchr(p, '\n', (size_t)(nl - p) + 1))) {
+		x->line++;
+		if (p++ == nl)
+			break;
+	}
+	x->col = xr_chars(nl + 1, (size_t)(s + n - nl - 1));
+}
+
+static int xr_keep(struct xr *x, const char *s, size_t n)
+{
+	if (xr_reserve((void **)&x->keep, &x->keepcap, x->keeplen + n, 1))
+		return -1;
+	memcpy(x->keep + x->keeplen, s, n);
+	x->keeplen += n;
+	return 0;
+}
+
+/* Drops the kept bytes before the resume point. */
+static void xr_drop_kept(struct xr *x)
+{
+	size_t d;
+
+	if (x->resume <= x->keep_off)
+		return;
+	d = x->resume - x->keep_off;
+	if (d > x->keeplen)
+		d = x->keeplen;
+	memmove(x->keep, x->keep + d, x->keeplen - d);
+	x->keeplen -= d;
+	x->keep_off += d;
+}
+
+static int xr_to_lenient(struct xr *x, bool final)
+{
+	enum XML_Error code = XML_GetErrorCode(x->p);
+	size_t start;
+	int r;
+
+	xr_set_error(x, XML_GetCurrentLineNumber(x->p), XML_GetCurrentColumnNumber(x->p) + 1,
+		     XML_ErrorString(code));
+	x->lenient = true;
+	xr_drop_kept(x);
+	start = x->resume > x->keep_off ? x->keeplen : 0;
+	r = lx_feed(x->lx, x->keep + start, x->keeplen - start);
+	free(x->keep);
+	x->keep = NULL;
+	x->keeplen = x->keepcap = 0;
+	if (r == 0 && final)
+		r = lx_finish(x->lx);
+	if (r < 0)
+		xr_oom(x);
+	return x->stopped ? -1 : 0;
+}
+
+static int xr_expat(struct xr *x, const char *s, size_t n, bool final)
+{
+	do {
+		int k = n > INT_MAX ? INT_MAX : (int)n;
+		bool last = final && (size_t)k == n;
+		enum XML_Status st;
+
+		if (xr_keep(x, s, (size_t)k)) {
+			xr_oom(x);
+			return -1;
+		}
+		st = XML_Parse(x->p, s, k, last);
+		x->fed += (size_t)k;
+		if (x->stopped)
+			return -1;
+		if (st == XML_STATUS_ERROR)
+			return xr_to_lenient(x, final);
+		xr_drop_kept(x);
+		s += k;
+		n -= (size_t)k;
+	} while (n > 0);
+	return 0;
+}
+
+static int xr_out(void *ctx, const char *s, size_t n)
+{
+	struct xr *x = ctx;
+
+	if (x->stopped)
+		return -1;
+	if (!x->error)
+		xr_track(x, s, n);
+	if (!x->lenient)
+		return xr_expat(x, s, n, false);
+	if (lx_feed(x->lx, s, n))
+		xr_oom(x);
+	return x->stopped ? -1 : 0;
+}
+
+static void xr_bad(void *ctx, const char *msg)
+{
+	struct xr *x = ctx;
+
+	xr_set_error(x, x->line, x->col + 1, msg);
+}
+
+/* ---- interface ---- */
+
+static void xr_setup_expat(struct xr *x)
+{
+	XML_SetUserData(x->p, x);
+	XML_SetReturnNSTriplet(x->p, XML_TRUE);
+	XML_SetElementHandler(x->p, xr_on_start, xr_on_end);
+	XML_SetCharacterDataHandler(x->p, xr_on_text);
+	XML_SetStartNamespaceDeclHandler(x->p, xr_on_ns);
+	XML_SetSkippedEntityHandler(x->p, xr_on_skipped);
+	/* no ExternalEntityRefHandler: nothing external is ever loaded */
+	XML_SetParamEntityParsing(x->p, XML_PARAM_ENTITY_PARSING_NEVER);
+#ifdef HAVE_XML_BLAP
+	if (x->o.amplification_threshold)
+		XML_SetBillionLaughsAttackProtectionActivationThreshold(
+			x->p, x->o.amplification_threshold);
+	if (x->o.max_amplification >= 1.0f)
+		XML_SetBillionLaughsAttackProtectionMaximumAmplification(x->p,
+									 x->o.max_amplification);
+#endif
+	/* The allocation tracker (when present) keeps expat's own defaults
+	 * (64 MiB, x100): lower values refuse legitimately deep documents. */
 }
 
 struct xr *xr_new(const struct xr_opts *o, const struct xr_handlers *h, void *ud)
 {
 	struct xr *x = calloc(1, sizeof(*x));
+	struct enc_sink sink = {xr_out, xr_bad, x};
 
 	if (!x)
 		return NULL;
@@ -156,69 +390,40 @@ struct xr *xr_new(const struct xr_opts *o, const struct xr_handlers *h, void *ud
 	x->h = *h;
 	x->ud = ud;
 	x->wellformed = true;
+	x->line = 1;
 	x->p = XML_ParserCreateNS("UTF-8", XR_SEP);
-	if (!x->p) {
-		free(x);
+	x->dec = enc_new(o->http_charset, &sink);
+	x->lx = lx_new(h, ud, o->max_depth, &x->stopped);
+	if (!x->p || !x->dec || !x->lx) {
+		xr_free(x);
 		return NULL;
 	}
-	XML_SetUserData(x->p, x);
-	XML_SetReturnNSTriplet(x->p, XML_TRUE);
-	XML_SetElementHandler(x->p, xr_on_start, xr_on_end);
-	XML_SetCharacterDataHandler(x->p, xr_on_text);
-	XML_SetParamEntityParsing(x->p, XML_PARAM_ENTITY_PARSING_NEVER);
-#ifdef HAVE_XML_BLAP
-	if (o->amplification_threshold)
-		XML_SetBillionLaughsAttackProtectionActivationThreshold(x->p,
-									o->amplification_threshold);
-	if (o->max_amplification >= 1.0f)
-		XML_SetBillionLaughsAttackProtectionMaximumAmplification(x->p,
-									 o->max_amplification);
-#endif
-	/* The allocation tracker (when present) keeps expat's own defaults
-	 * (64 MiB, x100): lower values refuse legitimately deep documents. */
+	xr_setup_expat(x);
 	return x;
-}
-
-static int xr_parse(struct xr *x, const char *buf, size_t len, bool final)
-{
-	enum XML_Status st;
-
-	if (x->failed)
-		return 0;
-	while (len > 0 || final) {
-		int n = len > (1u << 30) ? 1 << 30 : (int)len;
-		bool last = final && (size_t)n == len;
-
-		st = XML_Parse(x->p, buf, n, last);
-		if (x->stopped)
-			return -1;
-		if (st == XML_STATUS_ERROR) {
-			xr_set_error(x, XML_GetCurrentLineNumber(x->p),
-				     XML_GetCurrentColumnNumber(x->p) + 1,
-				     XML_ErrorString(XML_GetErrorCode(x->p)));
-			x->failed = true;
-			return 0;
-		}
-		buf += n;
-		len -= (size_t)n;
-		if (last)
-			break;
-	}
-	return 0;
 }
 
 int xr_feed(struct xr *x, const char *buf, size_t len)
 {
 	if (x->stopped)
 		return -1;
-	return xr_parse(x, buf, len, false);
+	if (enc_feed(x->dec, buf, len) || x->stopped)
+		return -1;
+	return 0;
 }
 
 int xr_finish(struct xr *x)
 {
 	if (x->stopped)
 		return -1;
-	return xr_parse(x, "", 0, true);
+	if (enc_finish(x->dec) || x->stopped)
+		return -1;
+	if (!x->lenient) {
+		if (xr_expat(x, "", 0, true))
+			return -1;
+	} else if (lx_finish(x->lx)) {
+		xr_oom(x);
+	}
+	return x->stopped ? -1 : 0;
 }
 
 void xr_stop(struct xr *x)
@@ -226,7 +431,8 @@ void xr_stop(struct xr *x)
 	if (x->stopped)
 		return;
 	x->stopped = true;
-	XML_StopParser(x->p, XML_FALSE);
+	if (x->p && !x->lenient)
+		XML_StopParser(x->p, XML_FALSE);
 }
 
 bool xr_wellformed(const struct xr *x)
@@ -236,20 +442,25 @@ bool xr_wellformed(const struct xr *x)
 
 const char *xr_error(const struct xr *x)
 {
+	if (x->oom)
+		return "out of memory";
 	return x->error;
 }
 
 const char *xr_encoding(const struct xr *x)
 {
-	(void)x;
-	return "utf-8";
+	return enc_name(x->dec);
 }
 
 void xr_free(struct xr *x)
 {
 	if (!x)
 		return;
-	XML_ParserFree(x->p);
+	if (x->p)
+		XML_ParserFree(x->p);
+	enc_free(x->dec);
+	lx_free(x->lx);
+	free(x->keep);
 	free(x->names);
 	free(x->attrs);
 	free(x->error);

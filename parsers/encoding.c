@@ -1,0 +1,586 @@
+/*
+ * encoding.c - encoding detection (RFC 7303) and streaming transcoding to
+ * UTF-8.  See encoding.h.
+ *
+ * The decision waits for the first bytes of the document (up to the end of
+ * the XML declaration, at most ENC_HEAD_MAX bytes): BOM, then the HTTP
+ * charset, then the declaration's encoding, else UTF-8.  A UTF-16 label on
+ * a document that is plainly 8-bit (or an unknown label) is a contradiction:
+ * the document is read as UTF-8 and flagged.
+ */
+#include "encoding.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ENC_HEAD_MAX 1024
+#define ENC_OBUF 65536
+#define ENC_PEND_MAX 16
+
+enum enc_mode { ENC_SNIFF, ENC_UTF8, ENC_ICONV };
+
+struct enc {
+	struct enc_sink s;
+	enum enc_mode mode;
+	bool flagged;
+	char *http;
+	char name[48];
+	iconv_t cd;
+	unsigned char head[ENC_HEAD_MAX];
+	size_t headlen;
+	unsigned char pend[ENC_PEND_MAX]; /* an incomplete sequence */
+	size_t pendlen;
+	char *obuf; /* converted output waiting for the sink */
+	size_t olen, ocap;
+	char *ibuf; /* iconv: pend + chunk */
+	size_t icap;
+};
+
+/* windows-1252 0x80..0x9F; undefined bytes map to U+FFFD. */
+static const uint16_t enc_cp1252_high[32] = {
+	0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
+	0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
+};
+
+/* Labels glibc's iconv does not know under the name feeds use. */
+static const struct {
+	const char *label, *iconv;
+} enc_aliases[] = {
+	{"x-sjis", "SHIFT_JIS"},     {"x-mac-roman", "MACINTOSH"}, {"iso-8859-8-i", "ISO-8859-8"},
+	{"ks_c_5601-1987", "CP949"}, {"x-euc-jp", "EUC-JP"},	   {"x-gbk", "GBK"},
+	{"x-x-big5", "BIG5"},	     {"gb_2312-80", "GB2312"},	   {"x-cp1252", "CP1252"},
+	{"x-user-defined", "CP1252"},
+};
+
+static const char *const enc_utf8_labels[] = {
+	"utf-8", "utf8", "unicode-1-1-utf-8", "us-ascii", "ascii", "ansi_x3.4-1968", "iso-646-us",
+};
+
+/* Returns the length of the valid prefix; *st: 0 all valid, 1 incomplete
+ * sequence at the end, 2 invalid byte at the returned offset. */
+static size_t enc_utf8_scan(const unsigned char *s, size_t n, int *st)
+{
+	size_t i = 0;
+
+	for (;;) {
+		uint64_t v;
+		unsigned c, lo = 0x80, hi = 0xBF;
+		size_t len, k;
+
+		while (i + 8 <= n) {
+			memcpy(&v, s + i, 8);
+			if (v & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		while (i < n && s[i] < 0x80)
+			i++;
+		if (i >= n) {
+			*st = 0;
+			return i;
+		}
+		c = s[i];
+		if (c >= 0xC2 && c <= 0xDF) {
+			len = 2;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			len = 3;
+			if (c == 0xE0)
+				lo = 0xA0;
+			else if (c == 0xED)
+				hi = 0x9F;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			len = 4;
+			if (c == 0xF0)
+				lo = 0x90;
+			else if (c == 0xF4)
+				hi = 0x8F;
+		} else {
+			*st = 2;
+			return i;
+		}
+		for (k = 1; k < len; k++) {
+			if (i + k >= n) {
+				*st = 1;
+				return i;
+			}
+			if (s[i + k] < lo || s[i + k] > hi) {
+				*st = 2;
+				return i;
+			}
+			lo = 0x80;
+			hi = 0xBF;
+		}
+		i += len;
+	}
+}
+
+size_t enc_utf8_valid(const unsigned char *s, size_t n)
+{
+	int st;
+
+	return enc_utf8_scan(s, n, &st);
+}
+
+static void enc_flag(struct enc *e, const char *msg)
+{
+	if (e->flagged)
+		return;
+	e->flagged = true;
+	if (e->s.bad)
+		e->s.bad(e->s.ctx, msg);
+}
+
+static int enc_reserve(struct enc *e, size_t more)
+{
+	size_t n;
+	char *nb;
+
+	if (e->olen + more <= e->ocap)
+		return 0;
+	n = e->ocap ? e->ocap : 4096;
+	while (n < e->olen + more)
+		n *= 2;
+	nb = realloc(e->obuf, n);
+	if (!nb)
+		return -1;
+	e->obuf = nb;
+	e->ocap = n;
+	return 0;
+}
+
+static int enc_append(struct enc *e, const void *s, size_t n)
+{
+	if (enc_reserve(e, n))
+		return -1;
+	memcpy(e->obuf + e->olen, s, n);
+	e->olen += n;
+	return 0;
+}
+
+static int enc_append_cp(struct enc *e, unsigned cp)
+{
+	unsigned char b[3];
+	size_t n;
+
+	if (cp < 0x80) {
+		b[0] = (unsigned char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (unsigned char)(0xC0 | (cp >> 6));
+		b[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else {
+		b[0] = (unsigned char)(0xE0 | (cp >> 12));
+		b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		b[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 3;
+	}
+	return enc_append(e, b, n);
+}
+
+static int enc_append_cp1252(struct enc *e, unsigned char c)
+{
+	return enc_append_cp(e, c >= 0x80 && c < 0xA0 ? enc_cp1252_high[c - 0x80] : c);
+}
+
+static int enc_flush(struct enc *e)
+{
+	size_t n = e->olen;
+
+	e->olen = 0;
+	if (n == 0)
+		return 0;
+	return e->s.out(e->s.ctx, e->obuf, n);
+}
+
+/* Bytes that are not UTF-8: windows-1252, flagged once. */
+static int enc_utf8_bad(struct enc *e, const unsigned char *s, size_t n, const char *msg)
+{
+	if (!e->flagged) {
+		if (enc_flush(e))
+			return -1;
+		enc_flag(e, msg);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (enc_append_cp1252(e, s[i]))
+			return -1;
+	return 0;
+}
+
+/* Completes the sequence left over from the previous chunk; returns how
+ * many bytes of s it used, or (size_t)-1. */
+static size_t enc_utf8_pending(struct enc *e, const unsigned char *s, size_t n)
+{
+	unsigned char tmp[8];
+	size_t k = n < 4 ? n : 4, v;
+	int st;
+
+	memcpy(tmp, e->pend, e->pendlen);
+	memcpy(tmp + e->pendlen, s, k);
+	v = enc_utf8_scan(tmp, e->pendlen + k, &st);
+	if (v > 0) { /* the first sequence completed: take only it */
+		size_t seq = e->pendlen + 1;
+
+		while (seq < v && (tmp[seq] & 0xC0) == 0x80)
+			seq++;
+		size_t had = e->pendlen;
+
+		e->pendlen = 0;
+		if (enc_append(e, tmp, seq) || enc_flush(e))
+			return (size_t)-1;
+		return seq - had;
+	}
+	if (st == 1) { /* still incomplete: n was tiny */
+		memcpy(e->pend + e->pendlen, s, n);
+		e->pendlen += n;
+		return n;
+	}
+	if (enc_utf8_bad(e, e->pend, e->pendlen, "invalid UTF-8, read as windows-1252"))
+		return (size_t)-1;
+	e->pendlen = 0;
+	return 0;
+}
+
+static int enc_utf8(struct enc *e, const unsigned char *s, size_t n, bool final)
+{
+	size_t i = 0, run, v;
+	int st = 0;
+
+	if (e->pendlen && n) {
+		v = enc_utf8_pending(e, s, n);
+		if (v == (size_t)-1)
+			return -1;
+		i = v;
+	}
+	run = i;
+	while (i < n) {
+		i += enc_utf8_scan(s + i, n - i, &st);
+		if (st != 2)
+			break;
+		if (enc_append(e, s + run, i - run) ||
+		    enc_utf8_bad(e, s + i, 1, "invalid UTF-8, read as windows-1252"))
+			return -1;
+		run = ++i;
+		st = 0;
+	}
+	if (e->olen == 0) {
+		if (i > run && e->s.out(e->s.ctx, (const char *)s + run, i - run))
+			return -1;
+	} else if (enc_append(e, s + run, i - run) || enc_flush(e)) {
+		return -1;
+	}
+	if (st == 1) {
+		memcpy(e->pend, s + i, n - i);
+		e->pendlen = n - i;
+	}
+	if (final && e->pendlen) {
+		if (enc_utf8_bad(e, e->pend, e->pendlen, "truncated UTF-8 sequence") ||
+		    enc_flush(e))
+			return -1;
+		e->pendlen = 0;
+	}
+	return 0;
+}
+
+static int enc_iconv_bad(struct enc *e)
+{
+	if (!e->flagged) {
+		if (enc_flush(e))
+			return -1;
+		enc_flag(e, "bytes invalid in the document's encoding");
+	}
+	return enc_append_cp(e, 0xFFFD);
+}
+
+static int enc_iconv(struct enc *e, const unsigned char *s, size_t n, bool final)
+{
+	char *ip = (char *)s;
+	size_t il = n;
+
+	if (e->pendlen) {
+		if (e->icap < e->pendlen + n) {
+			char *nb = realloc(e->ibuf, e->pendlen + n);
+			if (!nb)
+				return -1;
+			e->ibuf = nb;
+			e->icap = e->pendlen + n;
+		}
+		memcpy(e->ibuf, e->pend, e->pendlen);
+		if (n)
+			memcpy(e->ibuf + e->pendlen, s, n);
+		ip = e->ibuf;
+		il = e->pendlen + n;
+		e->pendlen = 0;
+	}
+	if (e->ocap < ENC_OBUF && enc_reserve(e, ENC_OBUF))
+		return -1;
+	while (il > 0) {
+		char *op;
+		size_t ol;
+
+		if (e->ocap - e->olen < 16 && enc_flush(e))
+			return -1;
+		op = e->obuf + e->olen;
+		ol = e->ocap - e->olen;
+		if (iconv(e->cd, &ip, &il, &op, &ol) != (size_t)-1) {
+			e->olen = (size_t)(op - e->obuf);
+			break;
+		}
+		e->olen = (size_t)(op - e->obuf);
+		if (errno == E2BIG) {
+			if (enc_flush(e))
+				return -1;
+			continue;
+		}
+		if (errno == EINVAL && !final && il <= ENC_PEND_MAX) {
+			memcpy(e->pend, ip, il);
+			e->pendlen = il;
+			break;
+		}
+		if (enc_iconv_bad(e))
+			return -1;
+		ip++;
+		il--;
+	}
+	if (final) {
+		char *op;
+		size_t ol;
+
+		if (enc_reserve(e, 64))
+			return -1;
+		op = e->obuf + e->olen;
+		ol = e->ocap - e->olen;
+		iconv(e->cd, NULL, NULL, &op, &ol);
+		e->olen = (size_t)(op - e->obuf);
+	}
+	return enc_flush(e);
+}
+
+static int enc_convert(struct enc *e, const unsigned char *s, size_t n, bool final)
+{
+	if (e->mode == ENC_UTF8)
+		return enc_utf8(e, s, n, final);
+	return enc_iconv(e, s, n, final);
+}
+
+static void enc_lower(char *dst, size_t cap, const char *src, size_t n)
+{
+	size_t i = 0;
+
+	while (n && (*src == ' ' || *src == '\t')) {
+		src++;
+		n--;
+	}
+	while (n && (src[n - 1] == ' ' || src[n - 1] == '\t'))
+		n--;
+	if (n >= 2 && (src[0] == '"' || src[0] == '\'') && src[n - 1] == src[0]) {
+		src++;
+		n -= 2;
+	}
+	for (; i + 1 < cap && i < n; i++)
+		dst[i] = (char)((src[i] >= 'A' && src[i] <= 'Z') ? src[i] + 32 : src[i]);
+	dst[i] = '\0';
+}
+
+/* The declaration's encoding="..." (lower case) into out, or "". */
+static void enc_declared(const unsigned char *h, size_t n, char *out, size_t cap)
+{
+	const char *p = memmem(h, n, "<?xml", 5), *end, *q;
+	char quote;
+
+	out[0] = '\0';
+	if (!p)
+		return;
+	end = memmem(p, n - (size_t)(p - (const char *)h), "?>", 2);
+	if (!end)
+		end = (const char *)h + n;
+	q = memmem(p, (size_t)(end - p), "encoding", 8);
+	if (!q)
+		return;
+	q += 8;
+	while (q < end && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'))
+		q++;
+	if (q >= end || *q++ != '=')
+		return;
+	while (q < end && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'))
+		q++;
+	if (q >= end || (*q != '"' && *q != '\''))
+		return;
+	quote = *q++;
+	p = memchr(q, quote, (size_t)(end - q));
+	if (p)
+		enc_lower(out, cap, q, (size_t)(p - q));
+}
+
+static bool enc_head_ready(const unsigned char *h, size_t n)
+{
+	if (n >= ENC_HEAD_MAX)
+		return true;
+	if (n < 4)
+		return false;
+	if ((h[0] == 0xEF && h[1] == 0xBB && h[2] == 0xBF) || (h[0] == 0xFF && h[1] == 0xFE) ||
+	    (h[0] == 0xFE && h[1] == 0xFF) || (h[0] == 0 || h[1] == 0))
+		return true;
+	if (memmem(h, n, "?>", 2))
+		return true;
+	return memchr(h, '>', n) && !memmem(h, n, "<?", 2);
+}
+
+static void enc_set_name(struct enc *e, const char *name)
+{
+	enc_lower(e->name, sizeof(e->name), name, strlen(name));
+}
+
+static int enc_open_iconv(struct enc *e, const char *iconv_name, const char *name)
+{
+	iconv_t cd = iconv_open("UTF-8", iconv_name);
+
+	if (cd == (iconv_t)-1)
+		return -1;
+	e->cd = cd;
+	e->mode = ENC_ICONV;
+	enc_set_name(e, name);
+	return 0;
+}
+
+static bool enc_is_utf16_label(const char *l)
+{
+	return !strncmp(l, "utf-16", 6) || !strncmp(l, "utf16", 5) || !strncmp(l, "ucs-2", 5) ||
+	       !strncmp(l, "utf-32", 6) || !strncmp(l, "ucs-4", 5) || !strcmp(l, "unicode");
+}
+
+/* Tries a label; 0 when it is usable. */
+static int enc_try_label(struct enc *e, const char *label)
+{
+	size_t i;
+
+	if (!*label)
+		return -1;
+	for (i = 0; i < sizeof(enc_utf8_labels) / sizeof(enc_utf8_labels[0]); i++) {
+		if (!strcmp(label, enc_utf8_labels[i])) {
+			e->mode = ENC_UTF8;
+			enc_set_name(e, i < 3 ? "utf-8" : "us-ascii");
+			return 0;
+		}
+	}
+	if (enc_is_utf16_label(label)) {
+		/* no BOM and no 16-bit pattern: the bytes say otherwise */
+		e->mode = ENC_UTF8;
+		enc_set_name(e, "utf-8");
+		enc_flag(e, "document labelled UTF-16/32 is not, read as UTF-8");
+		return 0;
+	}
+	for (i = 0; i < sizeof(enc_aliases) / sizeof(enc_aliases[0]); i++)
+		if (!strcmp(label, enc_aliases[i].label))
+			return enc_open_iconv(e, enc_aliases[i].iconv, label);
+	return enc_open_iconv(e, label, label);
+}
+
+/* Decides the encoding from head and passes head on; 0 or -1. */
+static int enc_start(struct enc *e)
+{
+	const unsigned char *h = e->head;
+	size_t n = e->headlen, skip = 0;
+	char decl[48];
+
+	if (n >= 3 && h[0] == 0xEF && h[1] == 0xBB && h[2] == 0xBF) {
+		e->mode = ENC_UTF8;
+		enc_set_name(e, "utf-8");
+		skip = 3;
+	} else if (n >= 4 && h[0] == 0xFF && h[1] == 0xFE && h[2] == 0 && h[3] == 0) {
+		skip = enc_open_iconv(e, "UTF-32LE", "utf-32le") ? 0 : 4;
+	} else if (n >= 4 && h[0] == 0 && h[1] == 0 && h[2] == 0xFE && h[3] == 0xFF) {
+		skip = enc_open_iconv(e, "UTF-32BE", "utf-32be") ? 0 : 4;
+	} else if (n >= 2 && h[0] == 0xFF && h[1] == 0xFE) {
+		skip = enc_open_iconv(e, "UTF-16LE", "utf-16le") ? 0 : 2;
+	} else if (n >= 2 && h[0] == 0xFE && h[1] == 0xFF) {
+		skip = enc_open_iconv(e, "UTF-16BE", "utf-16be") ? 0 : 2;
+	} else if (n >= 4 && h[0] && !h[1] && h[2] && !h[3]) {
+		enc_open_iconv(e, "UTF-16LE", "utf-16le");
+	} else if (n >= 4 && !h[0] && h[1] && !h[2] && h[3]) {
+		enc_open_iconv(e, "UTF-16BE", "utf-16be");
+	} else {
+		enc_declared(h, n, decl, sizeof(decl));
+		if ((!e->http || enc_try_label(e, e->http)) && enc_try_label(e, decl)) {
+			e->mode = ENC_UTF8;
+			enc_set_name(e, "utf-8");
+			if (*decl || (e->http && *e->http))
+				enc_flag(e, "unknown encoding, read as UTF-8");
+		}
+	}
+	if (e->mode == ENC_SNIFF) { /* iconv without UTF-16/32 */
+		e->mode = ENC_UTF8;
+		enc_set_name(e, "utf-8");
+	}
+	return enc_convert(e, h + skip, n - skip, false);
+}
+
+struct enc *enc_new(const char *http_charset, const struct enc_sink *sink)
+{
+	struct enc *e = calloc(1, sizeof(*e));
+	char tmp[48];
+
+	if (!e)
+		return NULL;
+	e->s = *sink;
+	e->cd = (iconv_t)-1;
+	enc_set_name(e, "utf-8");
+	if (http_charset && *http_charset) {
+		enc_lower(tmp, sizeof(tmp), http_charset, strlen(http_charset));
+		if (*tmp && !(e->http = strdup(tmp))) {
+			free(e);
+			return NULL;
+		}
+	}
+	return e;
+}
+
+int enc_feed(struct enc *e, const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+
+	if (e->mode == ENC_SNIFF) {
+		size_t take = len < ENC_HEAD_MAX - e->headlen ? len : ENC_HEAD_MAX - e->headlen;
+
+		memcpy(e->head + e->headlen, s, take);
+		e->headlen += take;
+		s += take;
+		len -= take;
+		if (!enc_head_ready(e->head, e->headlen))
+			return 0;
+		if (enc_start(e))
+			return -1;
+	}
+	if (len == 0)
+		return 0;
+	return enc_convert(e, s, len, false);
+}
+
+int enc_finish(struct enc *e)
+{
+	if (e->mode == ENC_SNIFF && enc_start(e))
+		return -1;
+	return enc_convert(e, NULL, 0, true);
+}
+
+const char *enc_name(const struct enc *e)
+{
+	return e->name;
+}
+
+void enc_free(struct enc *e)
+{
+	if (!e)
+		return;
+	if (e->cd != (iconv_t)-1)
+		iconv_close(e->cd);
+	free(e->http);
+	free(e->obuf);
+	free(e->ibuf);
+	free(e);
+}
