@@ -1023,6 +1023,48 @@ static int cfg_section(struct cfg_parser *p, char *s)
 			in);
 }
 
+/* Edit distance between two short strings (keys), capped at 3. */
+static size_t cfg_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64], prev, tmp;
+
+	if (la >= 64 || lb >= 64)
+		return 3;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			tmp = row[j];
+			row[j] = prev + (a[i - 1] != b[j - 1]);
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (tmp + 1 < row[j])
+				row[j] = tmp + 1;
+			prev = tmp;
+		}
+	}
+	return row[lb] < 3 ? row[lb] : 3;
+}
+
+/* "unknown key 'intervall' (did you mean 'interval'?)" */
+static int cfg_unknown_key(struct cfg_parser *p, const char *key)
+{
+	const struct cfg_key *keys = p->cur == CFG_NONE ? cfg_global_keys : cfg_feed_keys;
+	size_t n = p->cur == CFG_NONE ? NGLOBAL : NFEED, best = 3, d;
+	const char *guess = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if ((d = cfg_distance(key, keys[i].name)) < best) {
+			best = d;
+			guess = keys[i].name;
+		}
+	if (guess)
+		return cfg_fail(p, "unknown key '%s' (did you mean '%s'?)", key, guess);
+	return cfg_fail(p, "unknown key '%s'", key);
+}
+
 static int cfg_keyval(struct cfg_parser *p, char *s)
 {
 	const struct cfg_key *k;
@@ -1060,7 +1102,7 @@ static int cfg_keyval(struct cfg_parser *p, char *s)
 		base = &p->c.feeds[p->cur];
 	}
 	if (!k)
-		return cfg_fail(p, "unknown key '%s'", key);
+		return cfg_unknown_key(p, key);
 	if (*seen)
 		return cfg_fail(p, "duplicate key '%s' (first set on line %u)", key, *seen);
 	if (cfg_set_value(k, v, base, msg, sizeof msg) < 0)

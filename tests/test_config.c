@@ -1001,6 +1001,21 @@ START_TEST(file_at_the_limit_is_accepted)
 }
 END_TEST
 
+START_TEST(unknown_key_suggests_a_close_one)
+{
+	refused("max_bdy = 1M\n", 1, "unknown key 'max_bdy' (did you mean 'max_body'?)");
+}
+END_TEST
+
+START_TEST(unknown_key_far_from_any_suggests_nothing)
+{
+	struct config c;
+
+	ck_assert_int_eq(parse(&c, "frobnicate = 1\n"), -1);
+	ck_assert_str_eq(err, "t.conf:1: unknown key 'frobnicate'");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -1085,6 +1100,8 @@ int main(void)
 	tcase_add_test(tc, user_agent_at_its_limit_is_accepted_and_one_past_refused);
 	tcase_add_test(tc, file_larger_than_the_limit_is_refused);
 	tcase_add_test(tc, file_at_the_limit_is_accepted);
+	tcase_add_test(tc, unknown_key_suggests_a_close_one);
+	tcase_add_test(tc, unknown_key_far_from_any_suggests_nothing);
 	suite_add_tcase(s, tc);
 
 	SRunner *sr = srunner_create(s);
