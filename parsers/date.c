@@ -118,9 +118,14 @@ static bool date_isdigit(char c)
 	return c >= '0' && c <= '9';
 }
 
-static bool date_isspace(char c)
+/* Length of the space at p: ASCII white space, or a no-break space (&nbsp; in UTF-8). */
+static size_t date_space(const char *p)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+	char c = *p;
+
+	if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v')
+		return 1;
+	return (unsigned char)p[0] == 0xc2 && (unsigned char)p[1] == 0xa0 ? 2 : 0;
 }
 
 static bool date_isascii_alpha(char c)
@@ -141,8 +146,8 @@ static char date_lower(char c)
 
 static const char *date_skip_ws(const char *p)
 {
-	while (date_isspace(*p))
-		p++;
+	while (date_space(p))
+		p += date_space(p);
 	return p;
 }
 
@@ -638,7 +643,7 @@ static const char *date_ampm(const char *p, int *ampm)
 /* The end of a zone token: up to a space, '(' or the end. */
 static const char *date_token_end(const char *p)
 {
-	while (*p && !date_isspace(*p) && *p != '(')
+	while (*p && !date_space(p) && *p != '(')
 		p++;
 	return p;
 }
@@ -653,7 +658,7 @@ static const char *date_iso_zone(const char *p, struct date_fields *f, bool have
 	const char *q = p, *end;
 	enum date_zone_kind k;
 
-	if ((*q == 'Z' || *q == 'z') && !date_isletter(q[1])) {
+	if ((*q == 'Z' || *q == 'z') && !date_isascii_alpha(q[1])) {
 		f->offset = 0;
 		return q + 1;
 	}
@@ -685,7 +690,7 @@ static bool date_parse_iso(const char *p, struct date_fields *f)
 		if (!p)
 			return false;
 		have_time = true;
-	} else if (date_isspace(*p)) {
+	} else if (date_space(p)) {
 		q = date_skip_ws(p);
 		if (date_korean_ampm(q, &f->ampm)) { /* Nate: "2004-05-25 오후 11:23:17" */
 			korean = true;
@@ -764,11 +769,12 @@ static size_t date_tokenize(const char *s, struct date_tok *t, size_t max)
 	while (n < max) {
 		const char *b;
 
-		while (date_isspace(*s) || *s == ',')
-			s++;
+		s = date_skip_ws(s);
+		while (*s == ',')
+			s = date_skip_ws(s + 1);
 		if (!*s || *s == '(')
 			break;
-		for (b = s; *s && !date_isspace(*s) && *s != ',' && *s != '(';)
+		for (b = s; *s && !date_space(s) && *s != ',' && *s != '(';)
 			s++;
 		if (!date_tok_dashed(b, (size_t)(s - b))) {
 			t[n].p = b;

@@ -135,11 +135,17 @@ void parse_free(struct parse *p);
 /*
  * Parses an RFC 822/1123/2822, RFC 3339 / ISO 8601 / W3C-DTF, asctime or
  * common broken date.  Returns true and sets *out (UTC epoch seconds) on
- * success; false when the string is not a recognizable date.
+ * success; false when the string is not a recognizable date (s NULL,
+ * fields out of range, or an instant outside years 0000-9999), leaving
+ * *out untouched.  Pure: no clock, no TZ, no locale.
  */
 bool date_parse(const char *s, int64_t *out);
 
-/* Writes "YYYY-MM-DDTHH:MM:SSZ" (21 bytes with the NUL) into buf. */
+/*
+ * Writes "YYYY-MM-DDTHH:MM:SSZ" (21 bytes with the NUL) into buf.  t
+ * outside years 0000-9999 is clamped to 0000-01-01T00:00:00Z or
+ * 9999-12-31T23:59:59Z; check FEED_NO_DATE before calling.
+ */
 void date_format(int64_t t, char buf[32]);
 
 /* ---- JSON (parsers/json.c) ---- */
