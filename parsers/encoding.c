@@ -25,6 +25,7 @@ enum enc_mode { ENC_SNIFF, ENC_UTF8, ENC_ICONV };
 struct enc {
 	struct enc_sink s;
 	enum enc_mode mode;
+	bool validate; /* UTF-8 is validated (else passed through as is) */
 	bool flagged;
 	char *http;
 	char name[48];
@@ -155,6 +156,8 @@ static int enc_reserve(struct enc *e, size_t more)
 
 static int enc_append(struct enc *e, const void *s, size_t n)
 {
+	if (n == 0)
+		return 0;
 	if (enc_reserve(e, n))
 		return -1;
 	memcpy(e->obuf + e->olen, s, n);
@@ -363,6 +366,8 @@ static int enc_iconv(struct enc *e, const unsigned char *s, size_t n, bool final
 
 static int enc_convert(struct enc *e, const unsigned char *s, size_t n, bool final)
 {
+	if (e->mode == ENC_UTF8 && !e->validate)
+		return n ? e->s.out(e->s.ctx, (const char *)s, n) : 0;
 	if (e->mode == ENC_UTF8)
 		return enc_utf8(e, s, n, final);
 	return enc_iconv(e, s, n, final);
@@ -520,7 +525,7 @@ static int enc_start(struct enc *e)
 	return enc_convert(e, h + skip, n - skip, false);
 }
 
-struct enc *enc_new(const char *http_charset, const struct enc_sink *sink)
+struct enc *enc_new(const char *http_charset, const struct enc_sink *sink, bool lazy_utf8)
 {
 	struct enc *e = calloc(1, sizeof(*e));
 	char tmp[48];
@@ -528,6 +533,7 @@ struct enc *enc_new(const char *http_charset, const struct enc_sink *sink)
 	if (!e)
 		return NULL;
 	e->s = *sink;
+	e->validate = !lazy_utf8;
 	e->cd = (iconv_t)-1;
 	enc_set_name(e, "utf-8");
 	if (http_charset && *http_charset) {
@@ -566,6 +572,19 @@ int enc_finish(struct enc *e)
 	if (e->mode == ENC_SNIFF && enc_start(e))
 		return -1;
 	return enc_convert(e, NULL, 0, true);
+}
+
+bool enc_raw(const struct enc *e)
+{
+	return e->mode == ENC_UTF8 && !e->validate;
+}
+
+int enc_validate(struct enc *e, const char *s, size_t n)
+{
+	e->validate = true;
+	if (e->mode != ENC_UTF8 || n == 0)
+		return 0;
+	return enc_utf8(e, (const unsigned char *)s, n, false);
 }
 
 const char *enc_name(const struct enc *e)

@@ -27,8 +27,16 @@ struct enc_sink {
 
 struct enc;
 
-/* http_charset may be NULL.  The sink is copied.  NULL on out of memory. */
-struct enc *enc_new(const char *http_charset, const struct enc_sink *sink);
+/* http_charset may be NULL.  The sink is copied.  NULL on out of memory.
+ * lazy_utf8: UTF-8 input is passed on unvalidated (zero cost) until
+ * enc_validate is called; for a consumer that validates by itself (expat)
+ * and switches to one that does not. */
+struct enc *enc_new(const char *http_charset, const struct enc_sink *sink, bool lazy_utf8);
+/* From now on validate UTF-8; s[0..n) (bytes passed on unvalidated that the
+ * consumer gives back) is validated and passed on first.  0 or -1. */
+int enc_validate(struct enc *e, const char *s, size_t n);
+/* True while UTF-8 is passed on unvalidated (the decoder reports nothing). */
+bool enc_raw(const struct enc *e);
 /* 0, or -1 when the sink stopped or out of memory. */
 int enc_feed(struct enc *e, const char *buf, size_t len);
 /* End of input: flushes what is pending.  0 or -1. */

@@ -100,7 +100,8 @@ static int lx_add(struct lx_buf *b, const void *s, size_t n)
 {
 	if (lx_reserve((void **)&b->p, &b->cap, b->len + n + 1, 1))
 		return -1;
-	memcpy(b->p + b->len, s, n);
+	if (n)
+		memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
 	return 0;

@@ -12,9 +12,13 @@
  * tolerant tokenizer resumes at the end of the last event expat delivered,
  * with the same stack, so the handlers see one continuous event stream.
  *
- * Positions: expat's own for its errors; for encoding errors (found before
- * expat sees the bytes) we count lines and columns of the UTF-8 stream
- * until the first error is recorded.  The earliest error wins.
+ * UTF-8 input goes to expat unvalidated (expat validates it); only when the
+ * tolerant tokenizer takes over is it validated (bytes that are not UTF-8
+ * read as windows-1252), from the resume point on.
+ *
+ * Positions: expat's own for its errors; for encoding errors that iconv
+ * finds before expat sees the bytes we count lines and columns of the
+ * UTF-8 stream until the first error is recorded.  The earliest error wins.
  */
 #define XML_DTD 1
 #include <expat.h>
@@ -265,6 +269,8 @@ static void xr_track(struct xr *x, const char *s, size_t n)
 
 static int xr_keep(struct xr *x, const char *s, size_t n)
 {
+	if (n == 0)
+		return 0;
 	if (xr_reserve((void **)&x->keep, &x->keepcap, x->keeplen + n, 1))
 		return -1;
 	memcpy(x->keep + x->keeplen, s, n);
@@ -277,7 +283,7 @@ static void xr_drop_kept(struct xr *x)
 {
 	size_t d;
 
-	if (x->resume <= x->keep_off)
+	if (x->resume <= x->keep_off || x->keeplen == 0)
 		return;
 	d = x->resume - x->keep_off;
 	if (d > x->keeplen)
@@ -298,7 +304,12 @@ static int xr_to_lenient(struct xr *x, bool final)
 	x->lenient = true;
 	xr_drop_kept(x);
 	start = x->resume > x->keep_off ? x->keeplen : 0;
-	r = lx_feed(x->lx, x->keep + start, x->keeplen - start);
+	if (enc_raw(x->dec)) { /* expat validated what it parsed, lx does not */
+		r = enc_validate(x->dec, x->keep + start, x->keeplen - start);
+		if (r == 0 && final)
+			r = enc_finish(x->dec); /* a sequence cut at the end */
+	} else
+		r = lx_feed(x->lx, x->keep + start, x->keeplen - start);
 	free(x->keep);
 	x->keep = NULL;
 	x->keeplen = x->keepcap = 0;
@@ -339,7 +350,7 @@ static int xr_out(void *ctx, const char *s, size_t n)
 
 	if (x->stopped)
 		return -1;
-	if (!x->error)
+	if (!x->error && !enc_raw(x->dec))
 		xr_track(x, s, n);
 	if (!x->lenient)
 		return xr_expat(x, s, n, false);
@@ -352,6 +363,10 @@ static void xr_bad(void *ctx, const char *msg)
 {
 	struct xr *x = ctx;
 
+	if (x->lenient) { /* after expat's error, which comes first */
+		x->wellformed = false;
+		return;
+	}
 	xr_set_error(x, x->line, x->col + 1, msg);
 }
 
@@ -392,7 +407,7 @@ struct xr *xr_new(const struct xr_opts *o, const struct xr_handlers *h, void *ud
 	x->wellformed = true;
 	x->line = 1;
 	x->p = XML_ParserCreateNS("UTF-8", XR_SEP);
-	x->dec = enc_new(o->http_charset, &sink);
+	x->dec = enc_new(o->http_charset, &sink, true);
 	x->lx = lx_new(h, ud, o->max_depth, &x->stopped);
 	if (!x->p || !x->dec || !x->lx) {
 		xr_free(x);

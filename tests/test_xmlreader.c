@@ -539,6 +539,17 @@ START_TEST(test_invalid_utf8_split_across_chunks)
 }
 END_TEST
 
+START_TEST(test_utf8_cut_inside_a_character_at_the_end)
+{
+	struct res r = runs("<a>ok \xe2\x80");
+
+	ck_assert(!r.wf);
+	ck_assert(r.utf8ok);
+	ck_assert_str_eq(r.ev, "<a>ok \xc3\xa2\xe2\x82\xac</a>");
+	free(r.ev);
+}
+END_TEST
+
 START_TEST(test_declared_utf16_but_ascii_read_as_utf8)
 {
 	struct res r = runs("<?xml version=\"1.0\" encoding=\"UTF-16\"?><a>ok</a>");
@@ -911,6 +922,7 @@ static Suite *xmlreader_suite(void)
 	tcase_add_test(tc, test_bom_overrides_http_and_declaration);
 	tcase_add_test(tc, test_declared_utf8_with_latin1_bytes_read_as_cp1252);
 	tcase_add_test(tc, test_invalid_utf8_split_across_chunks);
+	tcase_add_test(tc, test_utf8_cut_inside_a_character_at_the_end);
 	tcase_add_test(tc, test_declared_utf16_but_ascii_read_as_utf8);
 	tcase_add_test(tc, test_unknown_encoding_falls_back_to_utf8);
 	tcase_add_test(tc, test_iso_8859_1_is_exact_not_cp1252);
