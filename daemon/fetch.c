@@ -51,6 +51,7 @@ struct fetch_xfer {
 	bool non_permanent;   /* a followed redirect was not 301/308 */
 	char *hdr[HDR_COUNT];
 	uint64_t body_bytes;
+	struct fetch_body body; /* set at the first piece passed on */
 	bool too_big, stopped, refused;
 	char refused_addr[64];
 	char errbuf[CURL_ERROR_SIZE];
@@ -248,7 +249,15 @@ static size_t fetch_on_write(char *buf, size_t size, size_t n, void *ud)
 	}
 	if (x->status != 0 && (x->status < 200 || x->status > 299))
 		return len; /* error page: counted, not parsed */
-	if (x->on_body && x->on_body(x->ud, x->hdr[HDR_CONTENT_TYPE], buf, len)) {
+	if (!x->on_body)
+		return len;
+	if (!x->body.url) {
+		char *eff = NULL;
+		curl_easy_getinfo(x->h, CURLINFO_EFFECTIVE_URL, &eff); /* fine in a write callback */
+		x->body.url = eff ? eff : x->url;
+	}
+	x->body.content_type = x->hdr[HDR_CONTENT_TYPE];
+	if (x->on_body(x->ud, &x->body, buf, len)) {
 		x->stopped = true;
 		return 0;
 	}

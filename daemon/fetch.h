@@ -46,14 +46,20 @@ struct fetch_opts {
 };
 void fetch_opts_default(struct fetch_opts *o);
 
+/* What a body sink learns about the response, valid during the call. */
+struct fetch_body {
+	const char *content_type; /* the response's Content-Type, NULL when none */
+	const char *url;	  /* the URL it came from, after redirects */
+};
+
 /*
  * Body sink: called for each piece of a successful (2xx, or file://)
- * response body, in order, with the response's Content-Type (NULL when
- * none).  Bodies of redirects and errors are never passed on.  Return 0
- * to go on, non-zero to stop the transfer (it then completes with
- * FETCH_STOPPED).  Must not call fetch_start or fetch_abort_all.
+ * response body, in order.  Bodies of redirects and errors are never
+ * passed on.  Return 0 to go on, non-zero to stop the transfer (it then
+ * completes with FETCH_STOPPED).  Must not call fetch_start or
+ * fetch_abort_all.
  */
-typedef int (*fetch_body_fn)(void *ud, const char *content_type, const void *buf, size_t len);
+typedef int (*fetch_body_fn)(void *ud, const struct fetch_body *b, const void *buf, size_t len);
 
 struct fetch_request {
 	const char *url;	   /* copied */

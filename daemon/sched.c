@@ -1,4 +1,5 @@
 /* sched.c - next-poll policy; see sched.h. */
+#include <math.h>
 #include <stdio.h>
 
 #include "sched.h"
@@ -11,6 +12,7 @@ void sched_policy_default(struct sched_policy *p)
 	p->backoff_base = 1200;
 	p->backoff_cap = 43200;
 	p->retry_after_max = 86400;
+	p->jitter_percent = 20;
 }
 
 void sched_hints_none(struct sched_hints *h)
@@ -77,8 +79,9 @@ struct sched_next sched_after_failure(const struct sched_policy *p, int64_t now,
 	for (int i = 1; i < errors && d < p->backoff_cap; i++)
 		d *= 2;
 	d = sched_min(d, p->backoff_cap);
-	/* jitter: factor 0.8 .. 1.2 */
-	d = (int64_t)((double)d * (0.8 + 0.4 * ((double)rnd / (double)UINT32_MAX)));
+	/* jitter: factor (1 - j) .. (1 + j) */
+	double j = p->jitter_percent / 100.0;
+	d = llround((double)d * (1.0 - j + 2.0 * j * ((double)rnd / (double)UINT32_MAX)));
 	snprintf(n.reason, sizeof n.reason, "backoff after %d error%s", errors,
 		 errors == 1 ? "" : "s");
 	if (retry_after != SCHED_NONE && retry_after > 0) {

@@ -34,6 +34,7 @@ struct sched_policy {
 	int64_t backoff_base;	 /* delay after the first error (default 1200) */
 	int64_t backoff_cap;	 /* largest error delay (default 43200) */
 	int64_t retry_after_max; /* Retry-After is clamped to this (default 86400) */
+	int jitter_percent;	 /* +- this much on back-off delays (default 20) */
 };
 
 /* Hints from the last response and document; SCHED_NONE when absent. */
@@ -61,7 +62,8 @@ struct sched_next sched_after_success(const struct sched_policy *p, int64_t now,
 /*
  * Next poll after a failure.  errors: consecutive errors including this
  * one (>= 1).  retry_after: seconds or SCHED_NONE.  rnd: a uniformly
- * random 32-bit word that sets the jitter (0 -> -20%, UINT32_MAX -> +20%).
+ * random 32-bit word that sets the jitter (0 -> -20%, UINT32_MAX -> +20%
+ * with the default jitter_percent).
  */
 struct sched_next sched_after_failure(const struct sched_policy *p, int64_t now,
 				      int errors, int64_t retry_after, uint32_t rnd);

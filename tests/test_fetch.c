@@ -25,7 +25,7 @@ struct got {
 	bool permanent;
 	int64_t max_age, expires_in, retry_after;
 	uint64_t body_bytes;
-	char *body;
+	char *body, *body_url;
 	size_t len, calls, biggest;
 	size_t stop_after; /* on_body asks to stop after this many bytes (0: never) */
 };
@@ -39,10 +39,11 @@ static char *dup0(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-static int on_body(void *ud, const char *ct, const void *buf, size_t len)
+static int on_body(void *ud, const struct fetch_body *b, const void *buf, size_t len)
 {
 	struct got *g = ud;
-	(void)ct;
+	free(g->body_url);
+	g->body_url = strdup(b->url);
 	g->body = realloc(g->body, g->len + len + 1);
 	memcpy(g->body + g->len, buf, len);
 	g->len += len;
@@ -81,6 +82,7 @@ static void got_free(struct got *g)
 	free(g->final_url);
 	free(g->content_type);
 	free(g->body);
+	free(g->body_url);
 	memset(g, 0, sizeof *g);
 }
 
@@ -304,6 +306,7 @@ START_TEST(permanent_redirects_on_every_hop_are_reported)
 	ck_assert_int_eq(g.redirects, 2);
 	ck_assert(g.permanent);
 	ck_assert_str_eq(g.final_url, httpd_url(srv, "/new"));
+	ck_assert_str_eq(g.body_url, httpd_url(srv, "/new")); /* the base for relative links */
 	ck_assert_str_eq(g.body, feed_doc); /* the redirect bodies were not passed on */
 	got_free(&g);
 }

@@ -136,9 +136,9 @@ START_TEST(backoff_doubles_per_error)
 	int64_t d1 = sched_after_failure(&pol, NOW, 1, SCHED_NONE, mid).at - NOW;
 	int64_t d2 = sched_after_failure(&pol, NOW, 2, SCHED_NONE, mid).at - NOW;
 	int64_t d3 = sched_after_failure(&pol, NOW, 3, SCHED_NONE, mid).at - NOW;
-	ck_assert_int_eq(d1, 1199);
-	ck_assert_int_eq(d2, 2399);
-	ck_assert_int_eq(d3, 4799);
+	ck_assert_int_eq(d1, 1200);
+	ck_assert_int_eq(d2, 2400);
+	ck_assert_int_eq(d3, 4800);
 	struct sched_next n = sched_after_failure(&pol, NOW, 3, SCHED_NONE, mid);
 	ck_assert_str_eq(n.reason, "backoff after 3 errors");
 }
@@ -157,6 +157,16 @@ START_TEST(jitter_spans_minus_to_plus_twenty_percent)
 	int64_t hi = sched_after_failure(&pol, NOW, 4, SCHED_NONE, UINT32_MAX).at - NOW;
 	ck_assert_int_eq(lo, 9600 * 8 / 10);
 	ck_assert_int_eq(hi, 9600 * 12 / 10);
+}
+END_TEST
+
+START_TEST(jitter_percent_is_configurable)
+{
+	pol.jitter_percent = 0;
+	int64_t lo = sched_after_failure(&pol, NOW, 4, SCHED_NONE, 0).at - NOW;
+	int64_t hi = sched_after_failure(&pol, NOW, 4, SCHED_NONE, UINT32_MAX).at - NOW;
+	ck_assert_int_eq(lo, 9600);
+	ck_assert_int_eq(hi, 9600);
 }
 END_TEST
 
@@ -207,6 +217,7 @@ static Suite *sched_suite(void)
 	tcase_add_test(tc, backoff_doubles_per_error);
 	tcase_add_test(tc, backoff_stops_at_cap);
 	tcase_add_test(tc, jitter_spans_minus_to_plus_twenty_percent);
+	tcase_add_test(tc, jitter_percent_is_configurable);
 	tcase_add_test(tc, startup_keeps_a_future_schedule);
 	tcase_add_test(tc, startup_spreads_overdue_feeds_over_the_interval);
 	tcase_add_test(tc, startup_spread_window_can_be_shorter);
