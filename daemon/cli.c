@@ -12,6 +12,7 @@ struct cli_cmd {
 
 static const struct cli_cmd cli_cmds[] = {
 	{"parse", cmd_parse, "parse [--base URL] FILE|-   parse one feed, print JSON"},
+	{"poll", cmd_poll, "poll [--db PATH] [--config PATH] [--all]   fetch due feeds once"},
 };
 
 static void cli_usage(FILE *f)

@@ -1,8 +1,8 @@
-/* sched.c - next-poll policy; see sched.h. */
+/* schedule.c - next-poll policy; see schedule.h. */
 #include <math.h>
 #include <stdio.h>
 
-#include "sched.h"
+#include "schedule.h"
 
 void sched_policy_default(struct sched_policy *p)
 {

@@ -1,7 +1,9 @@
 /*
- * sched.h - when to poll a feed next (pure functions, no I/O, no clock,
+ * schedule.h - when to poll a feed next (pure functions, no I/O, no clock,
  * no randomness of their own: the caller passes `now` and a random word,
- * so every rule can be tested exactly).
+ * so every rule can be tested exactly).  Named schedule.h, not sched.h: a
+ * daemon/sched.h would shadow the system's <sched.h> (which <pthread.h>
+ * includes) because daemon/ is on the include path.
  *
  * Every answer is a time AND a short reason ("retry-after 120s",
  * "max-age 7200s", "backoff after 3 errors") that `feedctl why` shows.
@@ -20,8 +22,8 @@
  *  - At start-up, feeds whose stored time has passed are spread over the
  *    interval instead of all firing at once.
  */
-#ifndef FEEDD_SCHED_H
-#define FEEDD_SCHED_H
+#ifndef FEEDD_SCHEDULE_H
+#define FEEDD_SCHEDULE_H
 
 #include <stdint.h>
 

@@ -1,0 +1,91 @@
+/*
+ * poller.h - one poll of a feed, end to end: fetch (daemon/fetch.h) ->
+ * streaming parse (parsers/feed.h) -> one store transaction
+ * (store/store.h) -> the next poll time (daemon/sched.h).
+ *
+ * Used by `feedd poll` and by the daemon's scheduler: start polls, run the
+ * event loop, get one outcome callback per poll.
+ *
+ * The body streams into the parser as it arrives and is never held whole.
+ * Parsed items are kept (copied) until the document is complete, then
+ * written in one batch (BEGIN IMMEDIATE ... COMMIT) together with the new
+ * validators and schedule, so that a half-read document never leaves half
+ * its items, and the validators never claim a document that was not
+ * stored.  A store failure (busy, full, I/O) rolls the batch back, is
+ * recorded on the feed with a back-off when the store takes even that,
+ * and the other polls go on.
+ *
+ * HTTP outcomes: 200 stores items; 304 refreshes validators and state;
+ * 410 disables the feed ("410 Gone"); other errors back off
+ * exponentially with jitter (Retry-After honoured, clamped); a permanent
+ * redirect seen on POLLER_REDIRECT_POLLS polls in a row rewrites the
+ * stored URL.  A document that is not a feed is recorded as the feed's error.
+ */
+#ifndef FEEDD_POLLER_H
+#define FEEDD_POLLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct event_base;
+struct store;
+struct store_feed;
+struct poller;
+
+/* Polls in a row that must redirect permanently to one URL before it replaces the stored one. */
+#define POLLER_REDIRECT_POLLS 3
+
+enum poller_result {
+	POLLER_FETCHED,	     /* a document was parsed and stored */
+	POLLER_NOT_MODIFIED, /* 304 */
+	POLLER_FAILED,	     /* fetch, parse or store failed; recorded on the feed */
+	POLLER_ABORTED,	     /* poller_abort_all: nothing written */
+};
+
+/* One per poll; pointers valid during the callback only. */
+struct poller_outcome {
+	int64_t feed_id;
+	const char *url;
+	enum poller_result result;
+	const char *error;	/* why it failed; NULL otherwise */
+	int http_status;	/* 0 when there was no response */
+	bool store_failed;	/* the store refused a write (busy, full, I/O, ...) */
+	size_t new_items, updated_items;
+	int64_t first_seq, last_seq; /* events committed, 0 when none: announce them now */
+	int64_t next_poll;
+	const char *next_poll_reason;
+	bool disabled;		/* 410 Gone */
+	const char *new_url;	/* the stored URL was rewritten to this, else NULL */
+	uint64_t body_bytes;
+};
+
+typedef void (*poller_done_fn)(void *ud, const struct poller_outcome *o);
+
+/*
+ * base, st and cfg are borrowed and must outlive the poller.  The fetch
+ * settings are taken from cfg now; the schedule settings at each outcome.
+ * NULL when out of memory.
+ */
+struct poller *poller_new(struct event_base *base, struct store *st, const struct config *cfg,
+			  poller_done_fn done, void *ud);
+
+/* Aborts what is running (outcomes POLLER_ABORTED), then frees. */
+void poller_free(struct poller *p);
+
+/*
+ * Starts a poll of f (copied).  0: done will be called once, from the
+ * event loop.  -1: it could not start (e.g. a file:// URL while file:// is
+ * not allowed); the error is in err, recorded on the feed with a back-off,
+ * and done is not called.
+ */
+int poller_start(struct poller *p, const struct store_feed *f, char *err, size_t errlen);
+
+/* Polls started and not yet reported. */
+size_t poller_pending(const struct poller *p);
+
+/* Aborts every running poll now (for SIGTERM); each reports POLLER_ABORTED. */
+void poller_abort_all(struct poller *p);
+
+#endif
