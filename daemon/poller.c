@@ -35,6 +35,7 @@ struct poller_job {
 	struct feed_item *items; /* parsed, waiting for the end of the document */
 	size_t nitems, capitems;
 	bool oom;
+	char reason[64];	/* the outcome's next_poll_reason */
 };
 
 /* ---- item copies (the parser's item lives only during its callback) ---- */
@@ -175,6 +176,14 @@ static void poller_hints(const struct fetch_result *r, const struct feed_meta *m
 	}
 }
 
+static void poller_set_next(struct poller_job *j, const struct sched_next *n,
+			    struct poller_outcome *o)
+{
+	snprintf(j->reason, sizeof j->reason, "%s", n->reason);
+	o->next_poll = n->at;
+	o->next_poll_reason = j->reason;
+}
+
 /* Records a failure with a back-off (or 410: disables the feed). */
 static void poller_fail(struct poller_job *j, const struct fetch_result *r, int64_t now,
 			const char *error, struct poller_outcome *o)
@@ -196,8 +205,7 @@ static void poller_fail(struct poller_job *j, const struct fetch_result *r, int6
 	fu.next_poll_reason = n.reason;
 	o->result = POLLER_FAILED;
 	o->error = error;
-	o->next_poll = n.at;
-	o->next_poll_reason = n.reason;
+	poller_set_next(j, &n, o);
 	if (store_feed_update_fetch(j->p->st, j->feed_id, &fu, NULL, NULL) != STORE_OK)
 		o->store_failed = true;
 }
@@ -232,8 +240,7 @@ static void poller_not_modified(struct poller_job *j, const struct fetch_result 
 		.redirect_url = r->permanent_redirect ? r->final_url : NULL,
 	};
 	o->result = POLLER_NOT_MODIFIED;
-	o->next_poll = n.at;
-	o->next_poll_reason = n.reason;
+	poller_set_next(j, &n, o);
 	if (store_feed_update_fetch(j->p->st, j->feed_id, &fu, NULL, &redirects) != STORE_OK) {
 		o->store_failed = true;
 		o->result = POLLER_FAILED;
@@ -277,8 +284,7 @@ static bool poller_commit(struct poller_job *j, const struct fetch_result *r, in
 		return false;
 	}
 	o->result = POLLER_FETCHED;
-	o->next_poll = n.at;
-	o->next_poll_reason = n.reason;
+	poller_set_next(j, &n, o);
 	if (r->permanent_redirect) {
 		struct store_feed f = {0};
 		if (store_feed_get(st, j->feed_id, &f) == STORE_OK)
