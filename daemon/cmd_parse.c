@@ -48,7 +48,8 @@ static int cmd_parse_item(void *ud, const struct feed_item *it)
 	    json_item(&o->b, it))
 		return -1;
 	o->nitems++;
-	if (o->b.len >= 64 * 1024)
+	/* at least stdout's buffer size: fwrite then writes it without copying */
+	if (o->b.len >= CMD_PARSE_STDOUT_BUF)
 		return cmd_parse_flush(o);
 	return 0;
 }

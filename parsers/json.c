@@ -7,6 +7,9 @@
  * Runs of plain bytes are copied with one memcpy each.
  */
 #include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +93,9 @@ static size_t json_utf8_len(const unsigned char *s, size_t n)
 	return 4;
 }
 
+#define JSON_ONES 0x0101010101010101ull
+#define JSON_HIGHS 0x8080808080808080ull
+
 static int json_escape_ctl(struct buf *b, unsigned char c)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -126,13 +132,196 @@ static int json_escape_ctl(struct buf *b, unsigned char c)
 	return buf_append(b, e, n);
 }
 
-int json_str(struct buf *b, const char *str, size_t n)
+/*
+ * true when s is valid UTF-8 without U+2028 / U+2029: then only ASCII
+ * bytes can need escaping.  ASCII runs are skipped eight bytes at a time.
+ */
+static __attribute__((unused)) bool json_utf8_clean_scalar(const unsigned char *s, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run = 0;
+	size_t i = 0;
+	while (i < n) {
+		if (i + 8 <= n) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			w &= JSON_HIGHS;
+			if (!w) {
+				i += 8;
+				continue;
+			}
+			i += (size_t)__builtin_ctzll(w) >> 3; /* the first high byte */
+		}
+		unsigned c = s[i];
+		if (c < 0x80) {
+			i++;
+		} else if (c < 0xe0) {
+			if (c < 0xc2 || i + 1 >= n || (s[i + 1] & 0xc0) != 0x80)
+				return false;
+			i += 2;
+		} else if (c < 0xf0) {
+			if (i + 2 >= n || (s[i + 1] & 0xc0) != 0x80 || (s[i + 2] & 0xc0) != 0x80 ||
+			    (c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] >= 0xa0) ||
+			    (c == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] & 0xfe) == 0xa8))
+				return false;
+			i += 3;
+		} else {
+			if (json_utf8_len(s + i, n - i) != 4)
+				return false;
+			i += 4;
+		}
+	}
+	return true;
+}
 
-	if (buf_append(b, "\"", 1))
-		return -1;
+/* true when one of the 8 bytes at s is a control character, '"' or '\\'
+ * (may say true for a word that has none: the caller then looks closer). */
+static inline uint64_t json_esc8(const unsigned char *s)
+{
+	uint64_t w;
+	memcpy(&w, s, 8);
+	uint64_t q = w ^ (JSON_ONES * '"');
+	uint64_t bs = w ^ (JSON_ONES * '\\');
+	uint64_t hit = ((w - JSON_ONES * 0x20) & ~w) | ((q - JSON_ONES) & ~q) |
+		       ((bs - JSON_ONES) & ~bs);
+	return hit & JSON_HIGHS;
+}
+
+/* The fast path: s is clean UTF-8, only ASCII specials get escaped. */
+static __attribute__((unused)) int json_str_clean_scalar(struct buf *b, const unsigned char *s, size_t n)
+{
+	size_t i = 0, run = 0;
+	while (i < n) {
+		if (i + 8 <= n) {
+			uint64_t m = json_esc8(s + i);
+			if (!m) {
+				i += 8;
+				continue;
+			}
+			i += (size_t)__builtin_ctzll(m) >> 3; /* the first candidate */
+		}
+		unsigned char c = s[i];
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
+		if (buf_append(b, s + run, i - run) || json_escape_ctl(b, c))
+			return -1;
+		run = ++i;
+	}
+	return buf_append(b, s + run, n - run);
+}
+
+#ifdef __SSE2__
+/*
+ * SSE2 versions of the two fast-path scans, 16 bytes per step.  The UTF-8
+ * check looks at every byte independently of the others (no decoding
+ * loop, no unpredictable branches): a byte must be a continuation byte
+ * exactly when one of the three bytes before it is a lead byte that asks
+ * for it, plus the range rules for the byte after E0, ED, F0 and F4.
+ */
+static inline __m128i json_prev(__m128i cur, __m128i prev, int k)
+{
+	switch (k) {
+	case 1:
+		return _mm_or_si128(_mm_slli_si128(cur, 1), _mm_srli_si128(prev, 15));
+	case 2:
+		return _mm_or_si128(_mm_slli_si128(cur, 2), _mm_srli_si128(prev, 14));
+	default:
+		return _mm_or_si128(_mm_slli_si128(cur, 3), _mm_srli_si128(prev, 13));
+	}
+}
+
+#define JSON_B(c) _mm_set1_epi8((char)(c))
+
+/* bytes >= c (unsigned) */
+static inline __m128i json_ge(__m128i x, unsigned char c)
+{
+	return _mm_cmpeq_epi8(_mm_max_epu8(x, JSON_B(c)), x);
+}
+
+/* Non-zero when the block x (after the block prev) breaks a rule. */
+static inline int json_utf8_block_bad(__m128i x, __m128i prev)
+{
+	__m128i p1 = json_prev(x, prev, 1), p2 = json_prev(x, prev, 2), p3 = json_prev(x, prev, 3);
+	__m128i is_cont = _mm_cmplt_epi8(x, JSON_B(0xc0));
+	__m128i must = _mm_or_si128(_mm_or_si128(json_ge(p1, 0xc0), json_ge(p2, 0xe0)),
+				    json_ge(p3, 0xf0));
+	__m128i err = _mm_xor_si128(is_cont, must);
+	err = _mm_or_si128(err, _mm_cmpeq_epi8(_mm_and_si128(x, JSON_B(0xfe)), JSON_B(0xc0)));
+	err = _mm_or_si128(err, json_ge(x, 0xf5));
+	err = _mm_or_si128(err, _mm_and_si128(_mm_cmpeq_epi8(p1, JSON_B(0xe0)),
+					      _mm_cmplt_epi8(x, JSON_B(0xa0))));
+	err = _mm_or_si128(err, _mm_and_si128(_mm_cmpeq_epi8(p1, JSON_B(0xed)),
+					      _mm_cmpgt_epi8(x, JSON_B(0x9f))));
+	err = _mm_or_si128(err, _mm_and_si128(_mm_cmpeq_epi8(p1, JSON_B(0xf0)),
+					      _mm_cmplt_epi8(x, JSON_B(0x90))));
+	err = _mm_or_si128(err, _mm_and_si128(_mm_cmpeq_epi8(p1, JSON_B(0xf4)),
+					      _mm_cmpgt_epi8(x, JSON_B(0x8f))));
+	/* U+2028 / U+2029 (E2 80 A8 / A9) count as "not clean" too */
+	err = _mm_or_si128(err, _mm_and_si128(_mm_and_si128(_mm_cmpeq_epi8(p2, JSON_B(0xe2)),
+							    _mm_cmpeq_epi8(p1, JSON_B(0x80))),
+					      _mm_cmpeq_epi8(_mm_and_si128(x, JSON_B(0xfe)),
+							     JSON_B(0xa8))));
+	return _mm_movemask_epi8(err);
+}
+
+static bool json_utf8_clean(const unsigned char *s, size_t n)
+{
+	__m128i prev = _mm_setzero_si128();
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(s + i));
+		/* an ASCII block after a block that ends on a complete character */
+		if (!_mm_movemask_epi8(x) &&
+		    !_mm_movemask_epi8(json_ge(_mm_srli_si128(prev, 13), 0xc0))) {
+			prev = x;
+			continue;
+		}
+		if (json_utf8_block_bad(x, prev))
+			return false;
+		prev = x;
+	}
+	/* the tail, zero-padded: a sequence cut by the end shows as an error */
+	unsigned char t[16] = {0};
+	memcpy(t, s + i, n - i);
+	return !json_utf8_block_bad(_mm_loadu_si128((const __m128i *)t), prev);
+}
+
+static int json_str_clean(struct buf *b, const unsigned char *s, size_t n)
+{
+	size_t i = 0, run = 0;
+	const __m128i q = JSON_B('"'), bs = JSON_B('\\'), ctl = JSON_B(0x1f);
+	while (i < n) {
+		if (i + 16 <= n) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(s + i));
+			__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)),
+						   _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
+			unsigned m = (unsigned)_mm_movemask_epi8(hit);
+			if (!m) {
+				i += 16;
+				continue;
+			}
+			i += (size_t)__builtin_ctz(m);
+		}
+		unsigned char c = s[i];
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
+		if (buf_append(b, s + run, i - run) || json_escape_ctl(b, c))
+			return -1;
+		run = ++i;
+	}
+	return buf_append(b, s + run, n - run);
+}
+#else
+#define json_utf8_clean json_utf8_clean_scalar
+#define json_str_clean json_str_clean_scalar
+#endif
+
+/* The general path: bad bytes become U+FFFD, U+2028 / U+2029 escaped. */
+static int json_str_slow(struct buf *b, const unsigned char *s, size_t n)
+{
+	size_t i = 0, run = 0;
 	while (i < n) {
 		unsigned char c = s[i];
 		unsigned cls = json_class[c];
@@ -159,7 +348,19 @@ int json_str(struct buf *b, const char *str, size_t n)
 		i += l ? l : 1;
 		run = i;
 	}
-	if (buf_append(b, s + run, n - run))
+	return buf_append(b, s + run, n - run);
+}
+
+int json_str(struct buf *b, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	/* reserve for the common case: no escapes */
+	if (b->cap - b->len < n + 3 && buf_grow(b, b->len + n + 3))
+		return -1;
+	if (buf_append(b, "\"", 1))
+		return -1;
+	int r = json_utf8_clean(s, n) ? json_str_clean(b, s, n) : json_str_slow(b, s, n);
+	if (r)
 		return -1;
 	return buf_append(b, "\"", 1);
 }

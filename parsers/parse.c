@@ -1491,10 +1491,19 @@ static void parse_on_text(void *ud, const char *s, size_t len)
 				break;
 			}
 	}
-	if (p->cap.tc >= TC_XHTML && p->cap.kind == K_TC)
+	if (p->cap.tc >= TC_XHTML && p->cap.kind == K_TC) {
 		parse_cap_escaped(p, s, len, false);
-	else
-		parse_cap_append(p, s, len);
+		return;
+	}
+	/* the hot path: room in the buffer and under the field cap (the
+	 * terminating NUL is written when the capture ends) */
+	struct buf *t = &p->text;
+	if (len < t->cap - t->len && t->len + len <= p->o.limits.max_field) {
+		memcpy(t->data + t->len, s, len);
+		t->len += len;
+		return;
+	}
+	parse_cap_append(p, s, len);
 }
 
 /* ---- public ---- */
