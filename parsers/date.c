@@ -59,49 +59,60 @@ struct name_value {
 /* ---- tables ---- */
 
 static const char *const date_months[12] = {"jan", "feb", "mar", "apr", "may", "jun",
-					    "jul", "aug", "sep", "oct", "nov", "dec"};
+                                            "jul", "aug", "sep", "oct", "nov", "dec"};
 
 static const char *const date_wdays[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
 /* Localized month names matched exactly (UTF-8). */
 static const struct name_value date_months_intl[] = {
-	/* Greek (iso-8859-7 feeds, after decoding) */
-	{u8"\u0399\u03b1\u03bd", 1},	     {u8"\u03a6\u03b5\u03b2", 2},
-	{u8"\u039c\u03ac\u03ce", 3},	     {u8"\u039c\u03b1\u03ce", 3},
-	{u8"\u0391\u03c0\u03c1", 4},	     {u8"\u039c\u03ac\u03b9", 5},
-	{u8"\u039c\u03b1\u03ca", 5},	     {u8"\u039c\u03b1\u03b9", 5},
-	{u8"\u0399\u03bf\u03cd\u03bd", 6}, {u8"\u0399\u03bf\u03bd", 6},
-	{u8"\u0399\u03bf\u03cd\u03bb", 7}, {u8"\u0399\u03bf\u03bb", 7},
-	{u8"\u0391\u03cd\u03b3", 8},	     {u8"\u0391\u03c5\u03b3", 8},
-	{u8"\u03a3\u03b5\u03c0", 9},	     {u8"\u039f\u03ba\u03c4", 10},
-	{u8"\u039d\u03bf\u03ad", 11},	     {u8"\u039d\u03bf\u03b5", 11},
-	{u8"\u0394\u03b5\u03ba", 12},
-	/* Hungarian (with the misspellings real feeds carried) */
-	{u8"janu\u00e1r", 1},		     {u8"febru\u00e1r", 2},
-	{u8"febru\u00e1ri", 2},	     {u8"m\u00e1rcius", 3},
-	{u8"\u00e1prilis", 4},		     {u8"m\u00e1jus", 5},
-	{u8"m\u00e1ujus", 5},		     {u8"j\u00fanius", 6},
-	{u8"j\u00falius", 7},		     {u8"okt\u00f3ber", 10},
+    /* Greek (iso-8859-7 feeds, after decoding) */
+    {u8"\u0399\u03b1\u03bd", 1},
+    {u8"\u03a6\u03b5\u03b2", 2},
+    {u8"\u039c\u03ac\u03ce", 3},
+    {u8"\u039c\u03b1\u03ce", 3},
+    {u8"\u0391\u03c0\u03c1", 4},
+    {u8"\u039c\u03ac\u03b9", 5},
+    {u8"\u039c\u03b1\u03ca", 5},
+    {u8"\u039c\u03b1\u03b9", 5},
+    {u8"\u0399\u03bf\u03cd\u03bd", 6},
+    {u8"\u0399\u03bf\u03bd", 6},
+    {u8"\u0399\u03bf\u03cd\u03bb", 7},
+    {u8"\u0399\u03bf\u03bb", 7},
+    {u8"\u0391\u03cd\u03b3", 8},
+    {u8"\u0391\u03c5\u03b3", 8},
+    {u8"\u03a3\u03b5\u03c0", 9},
+    {u8"\u039f\u03ba\u03c4", 10},
+    {u8"\u039d\u03bf\u03ad", 11},
+    {u8"\u039d\u03bf\u03b5", 11},
+    {u8"\u0394\u03b5\u03ba", 12},
+    /* Hungarian (with the misspellings real feeds carried) */
+    {u8"janu\u00e1r", 1},
+    {u8"febru\u00e1r", 2},
+    {u8"febru\u00e1ri", 2},
+    {u8"m\u00e1rcius", 3},
+    {u8"\u00e1prilis", 4},
+    {u8"m\u00e1jus", 5},
+    {u8"m\u00e1ujus", 5},
+    {u8"j\u00fanius", 6},
+    {u8"j\u00falius", 7},
+    {u8"okt\u00f3ber", 10},
 };
 
 static const char *const date_wdays_greek[] = {
-	u8"\u039a\u03c5\u03c1", u8"\u0394\u03b5\u03c5", u8"\u03a4\u03c1\u03b9",
-	u8"\u03a4\u03b5\u03c4", u8"\u03a0\u03b5\u03bc", u8"\u03a0\u03b1\u03c1",
-	u8"\u03a3\u03b1\u03b2",
+    u8"\u039a\u03c5\u03c1", u8"\u0394\u03b5\u03c5", u8"\u03a4\u03c1\u03b9", u8"\u03a4\u03b5\u03c4",
+    u8"\u03a0\u03b5\u03bc", u8"\u03a0\u03b1\u03c1", u8"\u03a3\u03b1\u03b2",
 };
 
 /* Zone names, lower case, in minutes east of UTC.  Military letters are computed. */
 static const struct name_value date_zones[] = {
-	{"ut", 0},	   {"utc", 0},	      {"gmt", 0},	 {"z", 0},	    {"wet", 0},
-	{"west", 60},	   {"bst", 60},	      {"cet", 60},	 {"met", 60},	    {"mez", 60},
-	{"cest", 120},	   {"mest", 120},     {"mesz", 120},	 {"eet", 120},	    {"eest", 180},
-	{"msk", 180},	   {"hkt", 480},      {"awst", 480},	 {"jst", 540},	    {"kst", 540},
-	{"acst", 570},	   {"acdt", 630},     {"aest", 600},	 {"aedt", 660},	    {"nzst", 720},
-	{"nzdt", 780},	   {"nst", -210},     {"ndt", -150},	 {"adt", -180},	    {"ast", -240},
-	{"at", -240},	   {"edt", -240},     {"est", -300},	 {"et", -300},	    {"cdt", -300},
-	{"cst", -360},	   {"ct", -360},      {"mdt", -360},	 {"mst", -420},	    {"mt", -420},
-	{"pdt", -420},	   {"pst", -480},     {"pt", -480},	 {"akdt", -480},    {"akst", -540},
-	{"hst", -600},
+    {"ut", 0},     {"utc", 0},     {"gmt", 0},     {"z", 0},      {"wet", 0},    {"west", 60},
+    {"bst", 60},   {"cet", 60},    {"met", 60},    {"mez", 60},   {"cest", 120}, {"mest", 120},
+    {"mesz", 120}, {"eet", 120},   {"eest", 180},  {"msk", 180},  {"hkt", 480},  {"awst", 480},
+    {"jst", 540},  {"kst", 540},   {"acst", 570},  {"acdt", 630}, {"aest", 600}, {"aedt", 660},
+    {"nzst", 720}, {"nzdt", 780},  {"nst", -210},  {"ndt", -150}, {"adt", -180}, {"ast", -240},
+    {"at", -240},  {"edt", -240},  {"est", -300},  {"et", -300},  {"cdt", -300}, {"cst", -360},
+    {"ct", -360},  {"mdt", -360},  {"mst", -420},  {"mt", -420},  {"pdt", -420}, {"pst", -480},
+    {"pt", -480},  {"akdt", -480}, {"akst", -540}, {"hst", -600},
 };
 
 /* Korean markers (UTF-8): year, month, day, a.m., p.m. */
@@ -314,7 +325,8 @@ static enum date_zone_kind date_zone(const char *p, const char *end, int *offset
 		return DATE_ZONE_UNKNOWN;
 	if (w < end && (*w == '+' || *w == '-')) {
 		if (!date_word_is(p, (size_t)(w - p), "gmt") &&
-		    !date_word_is(p, (size_t)(w - p), "utc") && !date_word_is(p, (size_t)(w - p), "ut"))
+		    !date_word_is(p, (size_t)(w - p), "utc") &&
+		    !date_word_is(p, (size_t)(w - p), "ut"))
 			return DATE_ZONE_UNKNOWN;
 		return date_offset(w, offset) == end ? DATE_ZONE_KNOWN : DATE_ZONE_BAD;
 	}
@@ -347,9 +359,9 @@ static int64_t date_days_from_civil(int64_t y, int m, int d)
 	if (m <= 2)
 		y--;
 	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;			      /* 0..399, years starting in March */
+	yoe = y - era * 400;                                   /* 0..399, years starting in March */
 	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* 0..365 */
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; /* 0..146096 */
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* 0..146096 */
 	return era * 146097 + doe - 719468;
 }
 
@@ -919,6 +931,7 @@ static bool date_parse_rfc(const char *s, struct date_fields *f)
 	size_t n = date_tokenize(s, t, DATE_MAX_TOKENS), i = 0;
 	bool asctime = false, have_time = false, zoned = false;
 	enum date_zone_kind k;
+	int ampm = 0;
 
 	date_fields_init(f);
 	if (n && date_tok_wday(&t[0]))
@@ -926,11 +939,11 @@ static bool date_parse_rfc(const char *s, struct date_fields *f)
 	if (i < n && date_tok_slash_date(&t[i], f)) {
 		i++;
 	} else if (i + 2 < n && (f->day = date_tok_day(&t[i])) &&
-		   (f->month = date_tok_month(&t[i + 1])) && date_tok_digits(&t[i + 2])) {
+	           (f->month = date_tok_month(&t[i + 1])) && date_tok_digits(&t[i + 2])) {
 		f->year = date_rfc_year(&t[i + 2]);
 		i += 3;
 	} else if (i + 1 < n && (f->month = date_tok_month(&t[i])) &&
-		   (f->day = date_tok_day(&t[i + 1]))) {
+	           (f->day = date_tok_day(&t[i + 1]))) {
 		i += 2;
 		if (i < n && date_tok_digits(&t[i]))
 			f->year = date_rfc_year(&t[i++]);
@@ -943,8 +956,10 @@ static bool date_parse_rfc(const char *s, struct date_fields *f)
 		if (!date_tok_time(&t[i++], f, &zoned))
 			return false;
 		have_time = true;
-		if (i < n && !f->ampm && date_ampm(t[i].p, &f->ampm) == t[i].p + t[i].n)
+		if (i < n && !f->ampm && date_ampm(t[i].p, &ampm) == t[i].p + t[i].n) {
+			f->ampm = ampm;
 			i++;
+		}
 	} else if (asctime) {
 		return false;
 	}
