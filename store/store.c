@@ -109,6 +109,10 @@ enum store_err store_fail(struct store *s, int rc, const char *what)
 	if (e == STORE_ERR_CORRUPT)
 		return store_failf(s, e, "%s: %s: database is corrupt or not a database: %s",
 				   s->path, what, msg);
+	int sys = s->db && (e == STORE_ERR_IO || e == STORE_ERR_FULL) ? sqlite3_system_errno(s->db)
+								       : 0;
+	if (sys)
+		return store_failf(s, e, "%s: %s (%s)", what, msg, strerror(sys));
 	return store_failf(s, e, "%s: %s", what, msg);
 }
 

@@ -165,6 +165,15 @@ enum store_err store_feeds_list(struct store *s, store_feed_fn fn, void *ud);
 enum store_err store_feeds_due(struct store *s, int64_t now, size_t max, store_feed_fn fn,
 			       void *ud);
 
+/*
+ * Publication times of the newest items of feed id (published, else
+ * updated, else first seen), newest first, into times[0..max); *n gets how
+ * many were written.  Input for a schedule that adapts to how often the
+ * feed really publishes.
+ */
+enum store_err store_feed_recent_times(struct store *s, int64_t id, int64_t *times, size_t max,
+				       size_t *n);
+
 /* The earliest next_poll of an enabled feed into *t; *found = false when no feed is enabled. */
 enum store_err store_next_due(struct store *s, int64_t *t, bool *found);
 

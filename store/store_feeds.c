@@ -269,6 +269,25 @@ enum store_err store_next_due(struct store *s, int64_t *t, bool *found)
 	return e;
 }
 
+enum store_err store_feed_recent_times(struct store *s, int64_t id, int64_t *times, size_t max,
+				       size_t *n)
+{
+	*n = 0;
+	if (!max)
+		return STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_FEED_RECENT_TIMES);
+	if (!st)
+		return STORE_ERR_INTERNAL;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		times[(*n)++] = sqlite3_column_int64(st, 0);
+	enum store_err e = rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "recent item times");
+	sqlite3_reset(st);
+	return e;
+}
+
 enum store_err store_apply_fetch(struct store *s, int64_t id, const struct store_fetch_update *u,
 				 int *errors_out, int *redirects_out)
 {

@@ -144,6 +144,8 @@ static const char *const sql[ST__COUNT] = {
 	[ST_FEED_META] = "UPDATE feeds SET title = coalesce(?2, title),"
 			 " site_link = coalesce(?3, site_link) WHERE id = ?1",
 	[ST_FEED_LAST_BATCH] = "UPDATE feeds SET last_batch = ?2 WHERE id = ?1",
+	[ST_FEED_RECENT_TIMES] = "SELECT coalesce(published, updated, first_seen) AS t FROM items"
+				 " WHERE feed_id = ?1 ORDER BY t DESC LIMIT ?2",
 	[ST_ITEM_TOUCH] = "UPDATE items SET last_seen = ?3 WHERE feed_id = ?1 AND key = ?2"
 			  " RETURNING id, hash",
 	[ST_ITEM_INSERT] = "INSERT INTO items (feed_id, key, guid, title, link, author,"
@@ -157,8 +159,13 @@ static const char *const sql[ST__COUNT] = {
 	[ST_EVENT_INSERT] = "INSERT INTO events (item_id, feed_id, kind, time)"
 			    " VALUES (?1, ?2, ?3, ?4)",
 	[ST_EVENTS_AFTER] = EVENT_SELECT " WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2",
+	/*
+	 * The unary + keeps the plan a scan in seq order over the primary key
+	 * (rows stream out as stepped); through the events_feed index SQLite
+	 * would collect and sort every match before the first row.
+	 */
 	[ST_EVENTS_AFTER_FEEDS] = EVENT_SELECT
-	" WHERE e.seq > ?1 AND e.feed_id IN (SELECT value FROM json_each(?3))"
+	" WHERE e.seq > ?1 AND +e.feed_id IN (SELECT value FROM json_each(?3))"
 	" ORDER BY e.seq LIMIT ?2",
 	[ST_PRUNE_CLEAR] = "DELETE FROM temp.prune_ids",
 	[ST_PRUNE_BY_COUNT] =

@@ -1473,6 +1473,31 @@ START_TEST(user_settings_and_next_poll)
 }
 END_TEST
 
+START_TEST(recent_times_newest_first_with_fallbacks)
+{
+	struct store *s = open_ok();
+	int64_t f = add_feed(s, "https://a");
+	struct feed_item items[4] = {item("a", "a", NULL), item("b", "b", NULL),
+				     item("c", "c", NULL), item("d", "d", NULL)};
+	items[0].published = 5000;
+	items[1].updated = 7000;
+	items[2].published = 6000;
+	items[2].updated = 9999; /* published wins */
+	/* d has no date: its first-seen time (8000) stands in. */
+	store_doc(s, f, 8000, items, 4, NULL);
+	int64_t t[3];
+	size_t n = 0;
+	ck_assert_int_eq(store_feed_recent_times(s, f, t, 3, &n), STORE_OK);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(t[0], 8000);
+	ck_assert_int_eq(t[1], 7000);
+	ck_assert_int_eq(t[2], 6000);
+	ck_assert_int_eq(store_feed_recent_times(s, f + 1, t, 3, &n), STORE_OK);
+	ck_assert_uint_eq(n, 0);
+	store_close(s);
+}
+END_TEST
+
 START_TEST(stats_count_feeds_by_state)
 {
 	struct store *s = open_ok();
@@ -1575,6 +1600,7 @@ static Suite *store_suite(void)
 		T(permanent_redirects_are_counted_then_url_rewritten),
 		T(commit_applies_meta_and_fetch_state_together),
 		T(user_settings_and_next_poll),
+		T(recent_times_newest_first_with_fallbacks),
 		T(stats_count_feeds_by_state),
 		T(error_names_are_stable),
 #undef T
