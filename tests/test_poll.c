@@ -154,6 +154,8 @@ START_TEST(items_are_stored_once)
 	ck_assert_uint_eq(out[0].new_items, 0);
 	ck_assert_uint_eq(out[0].updated_items, 0);
 	ck_assert_uint_eq(events(), 2);
+	ck_assert_str_eq(httpd_req_header(srv, "/f", "User-Agent"),
+			 "feedd/" FEEDD_VERSION " (+https://github.com/feedd/feedd)");
 	struct store_feed f;
 	feed_get(id, &f);
 	ck_assert_str_eq(f.title, "Two");
@@ -429,6 +431,25 @@ START_TEST(a_feed_stored_with_allow_private_may_use_loopback)
 }
 END_TEST
 
+START_TEST(a_feed_section_in_the_config_may_allow_private)
+{
+	char err[256];
+	route("/p", 200, NULL, feed2);
+	char text[512];
+	snprintf(text, sizeof text, "allow_private = no\n[feed \"%s\"]\nallow_private = yes\n",
+		 httpd_url(srv, "/p"));
+	config_free(&cfg);
+	ck_assert_msg(config_parse(&cfg, text, strlen(text), "test", err, sizeof err) == 0, "%s", err);
+	int64_t id = add_feed("/p");
+	route("/q", 200, NULL, feed2);
+	int64_t other = add_feed("/q");
+	int64_t ids[2] = {id, other};
+	poll_ids(ids, 2);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(out[i].result, out[i].feed_id == id ? POLLER_FETCHED : POLLER_FAILED);
+}
+END_TEST
+
 START_TEST(file_urls_need_allow_file)
 {
 	char path[600], url[700], err[512];
@@ -637,6 +658,12 @@ START_TEST(a_full_disk_fails_one_feed_keeps_the_others_and_exits_nonzero)
 	ck_assert_int_gt(f.last_success, 0);
 	store_feed_clear(&f);
 	ck_assert_uint_eq(events(), 3); /* 1 old of /big + 2 of /small; none of the failed batch */
+	feed_get(bigid, &f);
+	/* the rolled-back feed has its error recorded and is backed off */
+	ck_assert_int_eq(f.consecutive_errors, 1);
+	ck_assert_msg(strstr(f.last_error, "store: ") == f.last_error, "error %s", f.last_error);
+	ck_assert_str_eq(f.next_poll_reason, "backoff after 1 error");
+	store_feed_clear(&f);
 	free(big);
 }
 END_TEST
@@ -664,6 +691,7 @@ static Suite *poll_suite(void)
 	tcase_add_test(tc, a_too_big_body_is_recorded);
 	tcase_add_test(tc, a_private_address_is_refused_and_recorded);
 	tcase_add_test(tc, a_feed_stored_with_allow_private_may_use_loopback);
+	tcase_add_test(tc, a_feed_section_in_the_config_may_allow_private);
 	tcase_add_test(tc, file_urls_need_allow_file);
 	tcase_add_test(tc, a_busy_store_rolls_back_and_keeps_what_was_stored);
 	tcase_add_test(tc, feeds_are_polled_concurrently);
