@@ -39,8 +39,8 @@ static void poll_progress(struct poll_run *r, bool last)
 	if (!r->progress || !r->total)
 		return;
 	int width = 30, fill = (int)(r->done * (size_t)width / r->total);
-	fprintf(stderr, "\r[%.*s%*s] %zu/%zu", fill, "##############################",
-		width - fill, "", r->done, r->total);
+	fprintf(stderr, "\r[%.*s%*s] %zu/%zu", fill, "##############################", width - fill,
+	        "", r->done, r->total);
 	if (last)
 		fprintf(stderr, "\r%*s\r", width + 30, "");
 	fflush(stderr);
@@ -66,12 +66,12 @@ static void poll_on_done(void *ud, const struct poller_outcome *o)
 		if (r->progress)
 			fprintf(stderr, "\r\033[K");
 		fprintf(stderr, "feedd poll: feed %lld %s: %s\n", (long long)o->feed_id, o->url,
-			o->error ? o->error : "failed");
+		        o->error ? o->error : "failed");
 		break;
 	}
 	if (o->new_url)
 		fprintf(stderr, "feedd poll: feed %lld moved permanently to %s\n",
-			(long long)o->feed_id, o->new_url);
+		        (long long)o->feed_id, o->new_url);
 	poll_progress(r, false);
 	if (!poller_pending(r->poller))
 		event_base_loopbreak(r->base);
@@ -113,7 +113,7 @@ static int poll_config(struct config *cfg, const char *path, const char *db)
 		return -1;
 	}
 	if (db && (config_set(cfg, "database", db, err, sizeof err) ||
-		   config_check(cfg, err, sizeof err))) {
+	           config_check(cfg, err, sizeof err))) {
 		fprintf(stderr, "feedd poll: %s\n", err);
 		return -1;
 	}
@@ -127,7 +127,7 @@ static void poll_start_all(struct poll_run *r, struct store *st)
 		struct store_feed f = {0};
 		if (store_feed_get(st, r->ids[i], &f) != STORE_OK) {
 			fprintf(stderr, "feedd poll: feed %lld: %s\n", (long long)r->ids[i],
-				store_errmsg(st));
+			        store_errmsg(st));
 			r->store_failed = true;
 			continue;
 		}
@@ -157,7 +157,7 @@ static int poll_run(const struct config *cfg, bool all)
 		return 1;
 	}
 	enum store_err e = all ? store_feeds_list(st, poll_collect, &r)
-			       : store_feeds_due(st, now, 0, poll_collect, &r);
+	                       : store_feeds_due(st, now, 0, poll_collect, &r);
 	if (e != STORE_OK) {
 		fprintf(stderr, "feedd poll: %s\n", store_errmsg(st));
 		store_close(st);
@@ -194,11 +194,11 @@ static int poll_run(const struct config *cfg, bool all)
 int cmd_poll(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"config", required_argument, NULL, 'c'},
-		{"all", no_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"all", no_argument, NULL, 'a'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *db = NULL, *cfgpath = NULL;
 	bool all = false;
@@ -207,13 +207,20 @@ int cmd_poll(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'd': db = optarg; break;
-		case 'c': cfgpath = optarg; break;
-		case 'a': all = true; break;
+		case 'd':
+			db = optarg;
+			break;
+		case 'c':
+			cfgpath = optarg;
+			break;
+		case 'a':
+			all = true;
+			break;
 		case 'h':
 			printf("usage: feedd poll [--db PATH] [--config PATH] [--all]\n");
 			return 0;
-		default: return poll_usage();
+		default:
+			return poll_usage();
 		}
 	}
 	if (optind != argc)

@@ -24,16 +24,23 @@
 #include "fetch.h"
 
 #define FETCH_DEFAULT_UA "feedd/" FEEDD_VERSION " (+https://github.com/feedd/feedd)"
-#define FETCH_ACCEPT                                                                            \
-	"Accept: application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "        \
+#define FETCH_ACCEPT                                                                               \
+	"Accept: application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "           \
 	"application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 
 /* Response headers we keep, reset at every status line (each redirect hop). */
-enum fetch_hdr { HDR_ETAG, HDR_LAST_MODIFIED, HDR_CONTENT_TYPE, HDR_CACHE_CONTROL,
-		 HDR_EXPIRES, HDR_DATE, HDR_RETRY_AFTER, HDR_COUNT };
+enum fetch_hdr {
+	HDR_ETAG,
+	HDR_LAST_MODIFIED,
+	HDR_CONTENT_TYPE,
+	HDR_CACHE_CONTROL,
+	HDR_EXPIRES,
+	HDR_DATE,
+	HDR_RETRY_AFTER,
+	HDR_COUNT
+};
 static const char *const fetch_hdr_names[HDR_COUNT] = {
-	"ETag", "Last-Modified", "Content-Type", "Cache-Control",
-	"Expires", "Date", "Retry-After",
+    "ETag", "Last-Modified", "Content-Type", "Cache-Control", "Expires", "Date", "Retry-After",
 };
 
 struct fetch_xfer {
@@ -47,8 +54,8 @@ struct fetch_xfer {
 	fetch_done_fn on_done;
 	void *ud;
 	/* response state */
-	long status;	      /* of the current response, 0 before any */
-	bool non_permanent;   /* a followed redirect was not 301/308 */
+	long status;        /* of the current response, 0 before any */
+	bool non_permanent; /* a followed redirect was not 301/308 */
 	char *hdr[HDR_COUNT];
 	uint64_t body_bytes;
 	struct fetch_body body; /* set at the first piece passed on */
@@ -62,8 +69,8 @@ TAILQ_HEAD(fetch_list, fetch_xfer);
 struct fetch_engine {
 	struct event_base *base;
 	CURLM *multi;
-	struct event *timer; /* libcurl's one timer */
-	struct event *kick;  /* starts queued transfers */
+	struct event *timer;  /* libcurl's one timer */
+	struct event *kick;   /* starts queued transfers */
 	struct event **socks; /* one event per socket, indexed by fd */
 	size_t nsocks;
 	struct fetch_opts opts;
@@ -76,15 +83,15 @@ struct fetch_engine {
 void fetch_opts_default(struct fetch_opts *o)
 {
 	*o = (struct fetch_opts){
-		.user_agent = FETCH_DEFAULT_UA,
-		.max_redirs = 5,
-		.connect_timeout = 15,
-		.low_speed_limit = 100,
-		.low_speed_time = 30,
-		.timeout = 120,
-		.max_body = 16 << 20,
-		.max_host_connections = 2,
-		.max_parallel = 16,
+	    .user_agent = FETCH_DEFAULT_UA,
+	    .max_redirs = 5,
+	    .connect_timeout = 15,
+	    .low_speed_limit = 100,
+	    .low_speed_time = 30,
+	    .timeout = 60,
+	    .max_body = 8 << 20,
+	    .max_host_connections = 2,
+	    .max_parallel = 16,
 	};
 }
 
@@ -95,17 +102,17 @@ struct fetch_net4 {
 	int bits;
 };
 static const struct fetch_net4 fetch_private4[] = {
-	{0x00000000, 8},  /* "this network", 0.0.0.0 */
-	{0x0a000000, 8},  /* 10/8 */
-	{0x64400000, 10}, /* 100.64/10 CGNAT */
-	{0x7f000000, 8},  /* loopback */
-	{0xa9fe0000, 16}, /* link-local */
-	{0xac100000, 12}, /* 172.16/12 */
-	{0xc0000000, 24}, /* 192.0.0/24 protocol assignments */
-	{0xc0a80000, 16}, /* 192.168/16 */
-	{0xc6120000, 15}, /* 198.18/15 benchmarking */
-	{0xe0000000, 4},  /* multicast */
-	{0xf0000000, 4},  /* reserved, broadcast */
+    {0x00000000, 8},  /* "this network", 0.0.0.0 */
+    {0x0a000000, 8},  /* 10/8 */
+    {0x64400000, 10}, /* 100.64/10 CGNAT */
+    {0x7f000000, 8},  /* loopback */
+    {0xa9fe0000, 16}, /* link-local */
+    {0xac100000, 12}, /* 172.16/12 */
+    {0xc0000000, 24}, /* 192.0.0/24 protocol assignments */
+    {0xc0a80000, 16}, /* 192.168/16 */
+    {0xc6120000, 15}, /* 198.18/15 benchmarking */
+    {0xe0000000, 4},  /* multicast */
+    {0xf0000000, 4},  /* reserved, broadcast */
 };
 
 struct fetch_net6 {
@@ -113,10 +120,10 @@ struct fetch_net6 {
 	int bits;
 };
 static const struct fetch_net6 fetch_private6[] = {
-	{{0xfc, 0x00}, 7},  /* unique local */
-	{{0xfe, 0x80}, 10}, /* link-local */
-	{{0xfe, 0xc0}, 10}, /* site-local (deprecated) */
-	{{0xff, 0x00}, 8},  /* multicast */
+    {{0xfc, 0x00}, 7},  /* unique local */
+    {{0xfe, 0x80}, 10}, /* link-local */
+    {{0xfe, 0xc0}, 10}, /* site-local (deprecated) */
+    {{0xff, 0x00}, 8},  /* multicast */
 };
 
 static bool fetch_v4_private(uint32_t a)
@@ -167,8 +174,7 @@ bool fetch_addr_private(const struct sockaddr *sa, char *text, size_t textlen)
 }
 
 /* Runs for every connect, also after redirects: the SSRF check. */
-static curl_socket_t fetch_opensocket(void *clientp, curlsocktype purpose,
-				      struct curl_sockaddr *a)
+static curl_socket_t fetch_opensocket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
 {
 	struct fetch_xfer *x = clientp;
 	(void)purpose;
@@ -253,7 +259,8 @@ static size_t fetch_on_write(char *buf, size_t size, size_t n, void *ud)
 		return len;
 	if (!x->body.url) {
 		char *eff = NULL;
-		curl_easy_getinfo(x->h, CURLINFO_EFFECTIVE_URL, &eff); /* fine in a write callback */
+		curl_easy_getinfo(x->h, CURLINFO_EFFECTIVE_URL,
+		                  &eff); /* fine in a write callback */
 		x->body.url = eff ? eff : x->url;
 	}
 	x->body.content_type = x->hdr[HDR_CONTENT_TYPE];
@@ -316,7 +323,8 @@ static enum fetch_status fetch_classify(struct fetch_xfer *x, CURLcode rc, long 
 		return FETCH_NET_ERROR;
 	}
 	if (x->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-		snprintf(x->msg, sizeof x->msg, "body larger than %lld bytes", (long long)o->max_body);
+		snprintf(x->msg, sizeof x->msg, "body larger than %lld bytes",
+		         (long long)o->max_body);
 		return FETCH_NET_ERROR;
 	}
 	if (x->stopped) {
@@ -328,7 +336,8 @@ static enum fetch_status fetch_classify(struct fetch_xfer *x, CURLcode rc, long 
 		return FETCH_NET_ERROR;
 	}
 	if (rc != CURLE_OK) {
-		snprintf(x->msg, sizeof x->msg, "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+		snprintf(x->msg, sizeof x->msg, "%s",
+		         x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
 		return rc == CURLE_OPERATION_TIMEDOUT ? FETCH_TIMEOUT : FETCH_NET_ERROR;
 	}
 	if (code == 304)
@@ -414,7 +423,8 @@ static void fetch_on_socket_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct fetch_engine *e = arg;
 	int running;
-	int action = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
+	int action =
+	    (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
 	curl_multi_socket_action(e->multi, fd, action, &running);
 	fetch_check_done(e);
 }
@@ -454,7 +464,7 @@ static int fetch_on_curl_socket(CURL *easy, curl_socket_t s, int what, void *use
 		e->nsocks = n;
 	}
 	short flags = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) |
-		      (what & CURL_POLL_OUT ? EV_WRITE : 0);
+	              (what & CURL_POLL_OUT ? EV_WRITE : 0);
 	struct event *ev = e->socks[s];
 	if (ev) {
 		event_del(ev);
@@ -650,7 +660,7 @@ size_t fetch_pending(const struct fetch_engine *e)
 	size_t n = e->nactive;
 	struct fetch_xfer *x;
 	TAILQ_FOREACH(x, &e->queue, link)
-		n++;
+	n++;
 	return n;
 }
 

@@ -32,24 +32,24 @@ struct fetch_engine;
 
 /* Engine-wide settings; every one has a default and a config key. */
 struct fetch_opts {
-	const char *user_agent; /* copied; default "feedd/VERSION (+URL)" */
-	long max_redirs;	/* default 5 */
-	long connect_timeout;	/* seconds, default 15 */
-	long low_speed_limit;	/* bytes/s ... */
-	long low_speed_time;	/* ... for this many seconds aborts (default 100 B/s, 30 s) */
-	long timeout;		/* seconds for the whole transfer, default 120 */
-	int64_t max_body;	/* decompressed bytes, default 16 MiB */
+	const char *user_agent;    /* copied; default "feedd/VERSION (+URL)" */
+	long max_redirs;           /* default 5 */
+	long connect_timeout;      /* seconds, default 15 */
+	long low_speed_limit;      /* bytes/s ... */
+	long low_speed_time;       /* ... for this many seconds aborts (default 100 B/s, 30 s) */
+	long timeout;              /* seconds for the whole transfer, default 60 */
+	int64_t max_body;          /* decompressed bytes, default 8 MiB */
 	long max_host_connections; /* default 2 */
-	long max_parallel;	/* transfers at once, default 16; the rest wait */
-	bool allow_private;	/* connect to loopback/private addresses (default no) */
-	bool allow_file;	/* fetch file:// URLs (default no) */
+	long max_parallel;         /* transfers at once, default 16; the rest wait */
+	bool allow_private;        /* connect to loopback/private addresses (default no) */
+	bool allow_file;           /* fetch file:// URLs (default no) */
 };
 void fetch_opts_default(struct fetch_opts *o);
 
 /* What a body sink learns about the response, valid during the call. */
 struct fetch_body {
 	const char *content_type; /* the response's Content-Type, NULL when none */
-	const char *url;	  /* the URL it came from, after redirects */
+	const char *url;          /* the URL it came from, after redirects */
 };
 
 /*
@@ -62,22 +62,22 @@ struct fetch_body {
 typedef int (*fetch_body_fn)(void *ud, const struct fetch_body *b, const void *buf, size_t len);
 
 struct fetch_request {
-	const char *url;	   /* copied */
-	const char *etag;	   /* stored ETag, sent back as If-None-Match; NULL for none */
+	const char *url;           /* copied */
+	const char *etag;          /* stored ETag, sent back as If-None-Match; NULL for none */
 	const char *last_modified; /* stored Last-Modified, sent back as If-Modified-Since */
-	bool allow_private;	   /* this feed may use private addresses */
+	bool allow_private;        /* this feed may use private addresses */
 	fetch_body_fn on_body;
 	void *ud;
 };
 
 enum fetch_status {
-	FETCH_OK,	    /* 2xx; the body went to on_body */
+	FETCH_OK,           /* 2xx; the body went to on_body */
 	FETCH_NOT_MODIFIED, /* 304 */
 	FETCH_HTTP_ERROR,   /* any other HTTP status (3xx without Location, 4xx, 5xx) */
 	FETCH_NET_ERROR,    /* no usable response: DNS, connect, refused address, TLS, limits */
-	FETCH_TIMEOUT,	    /* a time limit hit */
-	FETCH_STOPPED,	    /* on_body asked to stop */
-	FETCH_ABORTED,	    /* fetch_abort_all or fetch_engine_free */
+	FETCH_TIMEOUT,      /* a time limit hit */
+	FETCH_STOPPED,      /* on_body asked to stop */
+	FETCH_ABORTED,      /* fetch_abort_all or fetch_engine_free */
 };
 
 /*
@@ -86,20 +86,20 @@ enum fetch_status {
  */
 struct fetch_result {
 	enum fetch_status status;
-	long http_status;	  /* last response's code, 0 when none (or file://) */
-	const char *error;	  /* one line, NULL for OK / NOT_MODIFIED */
-	const char *url;	  /* the URL requested */
-	const char *final_url;	  /* after redirects */
-	int redirects;		  /* hops followed */
-	bool permanent_redirect;  /* redirects > 0 and every hop was 301 or 308 */
-	const char *etag;	  /* of the final response, as received; NULL if none */
+	long http_status;        /* last response's code, 0 when none (or file://) */
+	const char *error;       /* one line, NULL for OK / NOT_MODIFIED */
+	const char *url;         /* the URL requested */
+	const char *final_url;   /* after redirects */
+	int redirects;           /* hops followed */
+	bool permanent_redirect; /* redirects > 0 and every hop was 301 or 308 */
+	const char *etag;        /* of the final response, as received; NULL if none */
 	const char *last_modified;
 	const char *content_type;
-	int64_t max_age;	  /* Cache-Control max-age, seconds; -1 if none */
-	int64_t expires_in;	  /* Expires minus Date (or now), seconds; -1 if none */
-	int64_t retry_after;	  /* seconds (an HTTP date converted); -1 if none */
-	uint64_t body_bytes;	  /* decompressed bytes received */
-	double seconds;		  /* total transfer time */
+	int64_t max_age;     /* Cache-Control max-age, seconds; -1 if none */
+	int64_t expires_in;  /* Expires minus Date (or now), seconds; -1 if none */
+	int64_t retry_after; /* seconds (an HTTP date converted); -1 if none */
+	uint64_t body_bytes; /* decompressed bytes received */
+	double seconds;      /* total transfer time */
 };
 
 typedef void (*fetch_done_fn)(void *ud, const struct fetch_result *r);

@@ -27,15 +27,15 @@ struct poller_job {
 	struct poller *p;
 	int64_t feed_id;
 	char *url, *etag, *last_modified;
-	int errors;		/* consecutive errors before this poll */
-	int64_t interval;	/* effective interval */
-	struct parse *parse;	/* created at the first body byte */
+	int errors;          /* consecutive errors before this poll */
+	int64_t interval;    /* effective interval */
+	struct parse *parse; /* created at the first body byte */
 	char *base_url;
 	char charset[64];
 	struct feed_item *items; /* parsed, waiting for the end of the document */
 	size_t nitems, capitems;
 	bool oom;
-	char reason[64];	/* the outcome's next_poll_reason */
+	char reason[64]; /* the outcome's next_poll_reason */
 };
 
 /* ---- item copies (the parser's item lives only during its callback) ---- */
@@ -164,7 +164,7 @@ static void poller_policy(const struct poller_job *j, struct sched_policy *pol)
 }
 
 static void poller_hints(const struct fetch_result *r, const struct feed_meta *m,
-			 struct sched_hints *h)
+                         struct sched_hints *h)
 {
 	sched_hints_none(h);
 	h->max_age = r->max_age;
@@ -177,7 +177,7 @@ static void poller_hints(const struct fetch_result *r, const struct feed_meta *m
 }
 
 static void poller_set_next(struct poller_job *j, const struct sched_next *n,
-			    struct poller_outcome *o)
+                            struct poller_outcome *o)
 {
 	snprintf(j->reason, sizeof j->reason, "%s", n->reason);
 	o->next_poll = n->at;
@@ -186,11 +186,11 @@ static void poller_set_next(struct poller_job *j, const struct sched_next *n,
 
 /* Records a failure with a back-off (or 410: disables the feed). */
 static void poller_fail(struct poller_job *j, const struct fetch_result *r, int64_t now,
-			const char *error, struct poller_outcome *o)
+                        const char *error, struct poller_outcome *o)
 {
 	struct sched_policy pol;
-	struct store_fetch_update fu = {.fetched_at = now, .http_status = (int)r->http_status,
-					.error = error};
+	struct store_fetch_update fu = {
+	    .fetched_at = now, .http_status = (int)r->http_status, .error = error};
 	struct sched_next n;
 
 	poller_policy(j, &pol);
@@ -211,8 +211,8 @@ static void poller_fail(struct poller_job *j, const struct fetch_result *r, int6
 }
 
 /* After a success: a permanent redirect seen often enough replaces the URL. */
-static void poller_follow_redirect(struct poller_job *j, const struct fetch_result *r,
-				   int count, struct poller_outcome *o)
+static void poller_follow_redirect(struct poller_job *j, const struct fetch_result *r, int count,
+                                   struct poller_outcome *o)
 {
 	if (!r->permanent_redirect || count < POLLER_REDIRECT_POLLS)
 		return;
@@ -220,8 +220,8 @@ static void poller_follow_redirect(struct poller_job *j, const struct fetch_resu
 		o->new_url = r->final_url;
 }
 
-static void poller_not_modified(struct poller_job *j, const struct fetch_result *r,
-				int64_t now, struct poller_outcome *o)
+static void poller_not_modified(struct poller_job *j, const struct fetch_result *r, int64_t now,
+                                struct poller_outcome *o)
 {
 	struct sched_policy pol;
 	struct sched_hints h;
@@ -231,13 +231,16 @@ static void poller_not_modified(struct poller_job *j, const struct fetch_result 
 	poller_hints(r, NULL, &h);
 	struct sched_next n = sched_after_success(&pol, now, &h);
 	struct store_fetch_update fu = {
-		.fetched_at = now, .http_status = (int)r->http_status, .ok = true,
-		/* a 304 may repeat the validators (refresh them) or omit them (keep ours) */
-		.set_validators = r->etag || r->last_modified,
-		.etag = r->etag ? r->etag : j->etag,
-		.last_modified = r->last_modified ? r->last_modified : j->last_modified,
-		.next_poll = n.at, .next_poll_reason = n.reason,
-		.redirect_url = r->permanent_redirect ? r->final_url : NULL,
+	    .fetched_at = now,
+	    .http_status = (int)r->http_status,
+	    .ok = true,
+	    /* a 304 may repeat the validators (refresh them) or omit them (keep ours) */
+	    .set_validators = r->etag || r->last_modified,
+	    .etag = r->etag ? r->etag : j->etag,
+	    .last_modified = r->last_modified ? r->last_modified : j->last_modified,
+	    .next_poll = n.at,
+	    .next_poll_reason = n.reason,
+	    .redirect_url = r->permanent_redirect ? r->final_url : NULL,
 	};
 	o->result = POLLER_NOT_MODIFIED;
 	poller_set_next(j, &n, o);
@@ -252,7 +255,7 @@ static void poller_not_modified(struct poller_job *j, const struct fetch_result 
 
 /* Writes the parsed document in one transaction; false when the store failed. */
 static bool poller_commit(struct poller_job *j, const struct fetch_result *r, int64_t now,
-			  struct poller_outcome *o)
+                          struct poller_outcome *o)
 {
 	struct store *st = j->p->st;
 	const struct feed_meta *meta = parse_meta(j->parse);
@@ -264,10 +267,15 @@ static bool poller_commit(struct poller_job *j, const struct fetch_result *r, in
 	poller_hints(r, meta, &h);
 	struct sched_next n = sched_after_success(&pol, now, &h);
 	struct store_fetch_update fu = {
-		.fetched_at = now, .http_status = (int)r->http_status, .ok = true,
-		.set_validators = true, .etag = r->etag, .last_modified = r->last_modified,
-		.next_poll = n.at, .next_poll_reason = n.reason,
-		.redirect_url = r->permanent_redirect ? r->final_url : NULL,
+	    .fetched_at = now,
+	    .http_status = (int)r->http_status,
+	    .ok = true,
+	    .set_validators = true,
+	    .etag = r->etag,
+	    .last_modified = r->last_modified,
+	    .next_poll = n.at,
+	    .next_poll_reason = n.reason,
+	    .redirect_url = r->permanent_redirect ? r->final_url : NULL,
 	};
 	if (store_batch_begin(st, j->feed_id, now, &b) != STORE_OK)
 		return false;
@@ -295,7 +303,7 @@ static bool poller_commit(struct poller_job *j, const struct fetch_result *r, in
 }
 
 static void poller_document(struct poller_job *j, const struct fetch_result *r, int64_t now,
-			    struct poller_outcome *o, char *msg, size_t msglen)
+                            struct poller_outcome *o, char *msg, size_t msglen)
 {
 	if (!j->parse) /* empty body */
 		j->parse = parse_new(NULL, poller_on_item, j);
@@ -305,8 +313,8 @@ static void poller_document(struct poller_job *j, const struct fetch_result *r, 
 	}
 	if (parse_finish(j->parse) != 0 || parse_format(j->parse) == FEED_FORMAT_UNKNOWN) {
 		const char *why = parse_error(j->parse);
-		snprintf(msg, msglen, "not a feed%s%s", why ? ": " : " (no RSS or Atom root element)",
-			 why ? why : "");
+		snprintf(msg, msglen, "not a feed%s%s",
+		         why ? ": " : " (no RSS or Atom root element)", why ? why : "");
 		poller_fail(j, r, now, msg, o);
 		return;
 	}
@@ -315,7 +323,8 @@ static void poller_document(struct poller_job *j, const struct fetch_result *r, 
 		return;
 	}
 	if (!poller_commit(j, r, now, o)) {
-		/* rolled back; record why and back off (this too may fail: then it is retried next run) */
+		/* rolled back; record why and back off (this too may fail: then it is retried next
+		 * run) */
 		snprintf(msg, msglen, "store: %s", store_errmsg(j->p->st));
 		poller_fail(j, r, now, msg, o);
 		o->store_failed = true;
@@ -339,8 +348,10 @@ static void poller_on_fetched(void *ud, const struct fetch_result *r)
 {
 	struct poller_job *j = ud;
 	struct poller *p = j->p;
-	struct poller_outcome o = {.feed_id = j->feed_id, .url = j->url,
-				   .http_status = (int)r->http_status, .body_bytes = r->body_bytes};
+	struct poller_outcome o = {.feed_id = j->feed_id,
+	                           .url = j->url,
+	                           .http_status = (int)r->http_status,
+	                           .body_bytes = r->body_bytes};
 	char msg[512];
 	int64_t now = (int64_t)time(NULL);
 
@@ -356,7 +367,9 @@ static void poller_on_fetched(void *ud, const struct fetch_result *r)
 		o.error = r->error;
 		break;
 	case FETCH_STOPPED: {
-		const char *why = j->oom ? "out of memory" : j->parse ? parse_error(j->parse) : NULL;
+		const char *why = j->oom     ? "out of memory"
+		                  : j->parse ? parse_error(j->parse)
+		                             : NULL;
 		snprintf(msg, sizeof msg, "parse stopped: %s", why ? why : "unknown error");
 		poller_fail(j, r, now, msg, &o);
 		break;
@@ -389,7 +402,7 @@ static void poller_fetch_opts(const struct config *c, struct fetch_opts *o)
 }
 
 struct poller *poller_new(struct event_base *base, struct store *st, const struct config *cfg,
-			  poller_done_fn done, void *ud)
+                          poller_done_fn done, void *ud)
 {
 	struct poller *p = calloc(1, sizeof *p);
 	struct fetch_opts fo;
@@ -447,18 +460,22 @@ int poller_start(struct poller *p, const struct store_feed *f, char *err, size_t
 	j->interval = f->interval > 0 ? f->interval : config_feed_interval(p->cfg, f->url);
 
 	struct fetch_request rq = {
-		.url = j->url, .etag = j->etag, .last_modified = j->last_modified,
-		.allow_private = f->allow_private || config_feed_allow_private(p->cfg, f->url),
-		.on_body = poller_on_body, .ud = j,
+	    .url = j->url,
+	    .etag = j->etag,
+	    .last_modified = j->last_modified,
+	    .allow_private = f->allow_private || config_feed_allow_private(p->cfg, f->url),
+	    .on_body = poller_on_body,
+	    .ud = j,
 	};
 	if (j->url && fetch_start(p->engine, &rq, poller_on_fetched) == 0) {
 		p->pending++;
 		return 0;
 	}
 	snprintf(err, errlen, "cannot fetch %s: %s", f->url,
-		 !j->url ? "out of memory"
-		 : p->cfg->allow_file ? "only http, https and file URLs are fetched"
-				      : "only http and https URLs are fetched (file:// needs allow_file)");
+	         !j->url ? "out of memory"
+	         : p->cfg->allow_file
+	             ? "only http, https and file URLs are fetched"
+	             : "only http and https URLs are fetched (file:// needs allow_file)");
 	struct fetch_result r = {.retry_after = SCHED_NONE};
 	struct poller_outcome o = {0};
 	poller_fail(j, &r, (int64_t)time(NULL), err, &o);

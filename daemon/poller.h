@@ -38,10 +38,10 @@ struct poller;
 #define POLLER_REDIRECT_POLLS 3
 
 enum poller_result {
-	POLLER_FETCHED,	     /* a document was parsed and stored */
+	POLLER_FETCHED,      /* a document was parsed and stored */
 	POLLER_NOT_MODIFIED, /* 304 */
-	POLLER_FAILED,	     /* fetch, parse or store failed; recorded on the feed */
-	POLLER_ABORTED,	     /* poller_abort_all: nothing written */
+	POLLER_FAILED,       /* fetch, parse or store failed; recorded on the feed */
+	POLLER_ABORTED,      /* poller_abort_all: nothing written */
 };
 
 /* One per poll; pointers valid during the callback only. */
@@ -49,15 +49,15 @@ struct poller_outcome {
 	int64_t feed_id;
 	const char *url;
 	enum poller_result result;
-	const char *error;	/* why it failed; NULL otherwise */
-	int http_status;	/* 0 when there was no response */
-	bool store_failed;	/* the store refused a write (busy, full, I/O, ...) */
+	const char *error; /* why it failed; NULL otherwise */
+	int http_status;   /* 0 when there was no response */
+	bool store_failed; /* the store refused a write (busy, full, I/O, ...) */
 	size_t new_items, updated_items;
 	int64_t first_seq, last_seq; /* events committed, 0 when none: announce them now */
 	int64_t next_poll;
 	const char *next_poll_reason;
-	bool disabled;		/* 410 Gone */
-	const char *new_url;	/* the stored URL was rewritten to this, else NULL */
+	bool disabled;       /* 410 Gone */
+	const char *new_url; /* the stored URL was rewritten to this, else NULL */
 	uint64_t body_bytes;
 };
 
@@ -69,7 +69,7 @@ typedef void (*poller_done_fn)(void *ud, const struct poller_outcome *o);
  * NULL when out of memory.
  */
 struct poller *poller_new(struct event_base *base, struct store *st, const struct config *cfg,
-			  poller_done_fn done, void *ud);
+                          poller_done_fn done, void *ud);
 
 /* Aborts what is running (outcomes POLLER_ABORTED), then frees. */
 void poller_free(struct poller *p);

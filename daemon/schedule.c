@@ -36,7 +36,7 @@ static int64_t sched_base_interval(const struct sched_policy *p)
 
 /* Raises *best to the hint (clamped to hint_max) when it is later. */
 static void sched_raise(struct sched_next *n, int64_t *best, int64_t hint, int64_t max,
-			const char *what, const char *unit, int64_t shown)
+                        const char *what, const char *unit, int64_t shown)
 {
 	if (hint == SCHED_NONE || hint <= 0)
 		return;
@@ -48,7 +48,7 @@ static void sched_raise(struct sched_next *n, int64_t *best, int64_t hint, int64
 }
 
 struct sched_next sched_after_success(const struct sched_policy *p, int64_t now,
-				      const struct sched_hints *h)
+                                      const struct sched_hints *h)
 {
 	struct sched_next n;
 	int64_t best = sched_base_interval(p);
@@ -60,18 +60,19 @@ struct sched_next sched_after_success(const struct sched_policy *p, int64_t now,
 		sched_raise(&n, &best, h->expires_in, max, "expires in", "s", h->expires_in);
 		if (h->ttl_minutes > 0 && h->ttl_minutes < INT64_MAX / 60)
 			sched_raise(&n, &best, h->ttl_minutes * 60, max, "ttl", "min",
-				    h->ttl_minutes);
+			            h->ttl_minutes);
 		sched_raise(&n, &best, h->sy_period, max, "sy:updatePeriod", "s", h->sy_period);
-		int64_t ra = h->retry_after == SCHED_NONE ? SCHED_NONE
-							  : sched_min(h->retry_after, p->retry_after_max);
+		int64_t ra = h->retry_after == SCHED_NONE
+		                 ? SCHED_NONE
+		                 : sched_min(h->retry_after, p->retry_after_max);
 		sched_raise(&n, &best, ra, p->retry_after_max, "retry-after", "s", ra);
 	}
 	n.at = now + best;
 	return n;
 }
 
-struct sched_next sched_after_failure(const struct sched_policy *p, int64_t now,
-				      int errors, int64_t retry_after, uint32_t rnd)
+struct sched_next sched_after_failure(const struct sched_policy *p, int64_t now, int errors,
+                                      int64_t retry_after, uint32_t rnd)
 {
 	struct sched_next n;
 	int64_t d = p->backoff_base > 0 ? p->backoff_base : 1;
@@ -83,7 +84,7 @@ struct sched_next sched_after_failure(const struct sched_policy *p, int64_t now,
 	double j = p->jitter_percent / 100.0;
 	d = llround((double)d * (1.0 - j + 2.0 * j * ((double)rnd / (double)UINT32_MAX)));
 	snprintf(n.reason, sizeof n.reason, "backoff after %d error%s", errors,
-		 errors == 1 ? "" : "s");
+	         errors == 1 ? "" : "s");
 	if (retry_after != SCHED_NONE && retry_after > 0) {
 		int64_t ra = sched_min(retry_after, p->retry_after_max);
 		if (ra > d) {
@@ -98,7 +99,7 @@ struct sched_next sched_after_failure(const struct sched_policy *p, int64_t now,
 }
 
 struct sched_next sched_startup(const struct sched_policy *p, int64_t now, int64_t stored,
-				int64_t spread, uint32_t rnd)
+                                int64_t spread, uint32_t rnd)
 {
 	struct sched_next n;
 

@@ -27,16 +27,16 @@
 
 #include <stdint.h>
 
-#define SCHED_NONE (-1)	/* "no such hint" for every int64_t hint below */
+#define SCHED_NONE (-1) /* "no such hint" for every int64_t hint below */
 
 struct sched_policy {
-	int64_t interval;	 /* seconds between polls (default 3600) */
-	int64_t floor;		 /* never poll more often (default 900) */
-	int64_t hint_max;	 /* hints raise the interval up to this (default 86400) */
-	int64_t backoff_base;	 /* delay after the first error (default 1200) */
-	int64_t backoff_cap;	 /* largest error delay (default 43200) */
+	int64_t interval;        /* seconds between polls (default 3600) */
+	int64_t floor;           /* never poll more often (default 900) */
+	int64_t hint_max;        /* hints raise the interval up to this (default 86400) */
+	int64_t backoff_base;    /* delay after the first error (default 1200) */
+	int64_t backoff_cap;     /* largest error delay (default 43200) */
 	int64_t retry_after_max; /* Retry-After is clamped to this (default 86400) */
-	int jitter_percent;	 /* +- this much on back-off delays (default 20) */
+	int jitter_percent;      /* +- this much on back-off delays (default 20) */
 };
 
 /* Hints from the last response and document; SCHED_NONE when absent. */
@@ -49,8 +49,8 @@ struct sched_hints {
 };
 
 struct sched_next {
-	int64_t at;	  /* epoch seconds */
-	char reason[64];  /* e.g. "max-age 7200s" */
+	int64_t at;      /* epoch seconds */
+	char reason[64]; /* e.g. "max-age 7200s" */
 };
 
 void sched_policy_default(struct sched_policy *p);
@@ -59,7 +59,7 @@ void sched_hints_none(struct sched_hints *h);
 
 /* Next poll after a successful fetch (200 or 304). h may be NULL. */
 struct sched_next sched_after_success(const struct sched_policy *p, int64_t now,
-				      const struct sched_hints *h);
+                                      const struct sched_hints *h);
 
 /*
  * Next poll after a failure.  errors: consecutive errors including this
@@ -67,8 +67,8 @@ struct sched_next sched_after_success(const struct sched_policy *p, int64_t now,
  * random 32-bit word that sets the jitter (0 -> -20%, UINT32_MAX -> +20%
  * with the default jitter_percent).
  */
-struct sched_next sched_after_failure(const struct sched_policy *p, int64_t now,
-				      int errors, int64_t retry_after, uint32_t rnd);
+struct sched_next sched_after_failure(const struct sched_policy *p, int64_t now, int errors,
+                                      int64_t retry_after, uint32_t rnd);
 
 /*
  * First poll at start-up.  stored: the feed's next poll time from the
@@ -77,6 +77,6 @@ struct sched_next sched_after_failure(const struct sched_policy *p, int64_t now,
  * [now, now + min(interval, spread)) chosen by rnd.
  */
 struct sched_next sched_startup(const struct sched_policy *p, int64_t now, int64_t stored,
-				int64_t spread, uint32_t rnd);
+                                int64_t spread, uint32_t rnd);
 
 #endif

@@ -48,8 +48,8 @@ static struct httpd_rt *httpd_find(const struct httpd *h, const char *path)
 {
 	struct httpd_rt *rt;
 	LIST_FOREACH(rt, &h->routes, link)
-		if (!strcmp(rt->path, path))
-			return rt;
+	if (!strcmp(rt->path, path))
+		return rt;
 	return NULL;
 }
 
@@ -91,8 +91,8 @@ void httpd_route(struct httpd *h, const struct httpd_route *r)
 		/* replies in progress keep pointing at old: keep it alive by swapping */
 		struct httpd_resp *p;
 		LIST_FOREACH(p, &h->resps, link)
-			if (p->rt == old)
-				p->rt = rt;
+		if (p->rt == old)
+			p->rt = rt;
 		httpd_rt_free(old);
 	}
 	LIST_INSERT_HEAD(&h->routes, rt, link);
@@ -248,7 +248,7 @@ static void httpd_remember(struct httpd_rt *rt, struct evkeyvalq *in)
 	struct evkeyval *kv;
 	evhttp_clear_headers(&rt->last);
 	TAILQ_FOREACH(kv, in, next)
-		evhttp_add_header(&rt->last, kv->key, kv->value);
+	evhttp_add_header(&rt->last, kv->key, kv->value);
 	rt->hits++;
 }
 

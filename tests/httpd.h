@@ -21,21 +21,21 @@ struct httpd;
 
 enum httpd_mode {
 	HTTPD_WHOLE = 0, /* the body in one reply (Content-Length set) */
-	HTTPD_CHUNKED,	 /* chunked encoding, `chunk` bytes per chunk, every `delay_ms` */
-	HTTPD_TRICKLE,	 /* chunked, one byte every `delay_ms` */
-	HTTPD_ENDLESS,	 /* chunked, the body repeated forever */
-	HTTPD_HANG,	 /* never answers */
+	HTTPD_CHUNKED,   /* chunked encoding, `chunk` bytes per chunk, every `delay_ms` */
+	HTTPD_TRICKLE,   /* chunked, one byte every `delay_ms` */
+	HTTPD_ENDLESS,   /* chunked, the body repeated forever */
+	HTTPD_HANG,      /* never answers */
 };
 
 struct httpd_route {
 	const char *path;    /* exact path, query string excluded */
-	int status;	     /* 0 means 200 */
+	int status;          /* 0 means 200 */
 	const char *headers; /* extra response headers, "Name: value\n" each, or NULL */
 	const void *body;    /* NULL for none */
 	size_t body_len;     /* 0: strlen(body) */
 	enum httpd_mode mode;
-	int delay_ms;	     /* before the reply (WHOLE) or between chunks */
-	size_t chunk;	     /* CHUNKED piece size (0: 1024) */
+	int delay_ms; /* before the reply (WHOLE) or between chunks */
+	size_t chunk; /* CHUNKED piece size (0: 1024) */
 	/*
 	 * Conditional GET: when set and the request carries exactly this
 	 * If-None-Match (resp. If-Modified-Since) value, answer 304 instead.

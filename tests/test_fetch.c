@@ -102,10 +102,10 @@ static void teardown(void)
 }
 
 static void start(struct fetch_engine *e, struct got *g, const char *url, const char *etag,
-		  const char *lm)
+                  const char *lm)
 {
-	struct fetch_request rq = {.url = url, .etag = etag, .last_modified = lm,
-				   .on_body = on_body, .ud = g};
+	struct fetch_request rq = {
+	    .url = url, .etag = etag, .last_modified = lm, .on_body = on_body, .ud = g};
 	ck_assert_int_eq(fetch_start(e, &rq, on_done), 0);
 }
 
@@ -138,7 +138,7 @@ static void route(const char *path, int status, const char *headers, const char 
 }
 
 static const char *feed_doc = "<rss version=\"2.0\"><channel><title>t</title>"
-			      "<item><guid>1</guid><title>one</title></item></channel></rss>";
+                              "<item><guid>1</guid><title>one</title></item></channel></rss>";
 
 /* ---- streaming ---- */
 
@@ -182,7 +182,8 @@ START_TEST(charset_parameter_is_found_and_unquoted)
 	char cs[32];
 	ck_assert(fetch_content_type_charset("text/xml;charset=utf-8", cs, sizeof cs));
 	ck_assert_str_eq(cs, "utf-8");
-	ck_assert(fetch_content_type_charset("application/xml; q=1; Charset=\"KOI8-R\"", cs, sizeof cs));
+	ck_assert(
+	    fetch_content_type_charset("application/xml; q=1; Charset=\"KOI8-R\"", cs, sizeof cs));
 	ck_assert_str_eq(cs, "KOI8-R");
 	ck_assert(!fetch_content_type_charset("application/rss+xml", cs, sizeof cs));
 	ck_assert(!fetch_content_type_charset(NULL, cs, sizeof cs));
@@ -191,8 +192,8 @@ END_TEST
 
 START_TEST(sink_can_stop_a_transfer)
 {
-	struct httpd_route r = {.path = "/endless", .body = "0123456789", .mode = HTTPD_ENDLESS,
-				.chunk = 1000};
+	struct httpd_route r = {
+	    .path = "/endless", .body = "0123456789", .mode = HTTPD_ENDLESS, .chunk = 1000};
 	httpd_route(srv, &r);
 	struct got g = {.stop_after = 5000};
 	fetch1(&g, httpd_url(srv, "/endless"), NULL, NULL);
@@ -265,7 +266,8 @@ START_TEST(accept_user_agent_and_accept_encoding_are_sent)
 	fetch1(&g, httpd_url(srv, "/h"), NULL, NULL);
 	ck_assert_str_eq(httpd_req_header(srv, "/h", "User-Agent"), opts.user_agent);
 	ck_assert_ptr_nonnull(strstr(httpd_req_header(srv, "/h", "Accept"), "application/rss+xml"));
-	ck_assert_ptr_nonnull(strstr(httpd_req_header(srv, "/h", "Accept"), "application/atom+xml"));
+	ck_assert_ptr_nonnull(
+	    strstr(httpd_req_header(srv, "/h", "Accept"), "application/atom+xml"));
 	const char *ae = httpd_req_header(srv, "/h", "Accept-Encoding");
 	ck_assert_ptr_nonnull(ae);
 	ck_assert_ptr_nonnull(strstr(ae, "gzip"));
@@ -278,8 +280,8 @@ START_TEST(gzip_body_is_decoded)
 {
 	size_t zl;
 	void *z = httpd_gzip(feed_doc, strlen(feed_doc), &zl);
-	struct httpd_route r = {.path = "/gz", .headers = "Content-Encoding: gzip\n",
-				.body = z, .body_len = zl};
+	struct httpd_route r = {
+	    .path = "/gz", .headers = "Content-Encoding: gzip\n", .body = z, .body_len = zl};
 	httpd_route(srv, &r);
 	struct got g = {0};
 	fetch1(&g, httpd_url(srv, "/gz"), NULL, NULL);
@@ -408,8 +410,8 @@ END_TEST
 START_TEST(endless_chunked_body_is_capped)
 {
 	opts.max_body = 64 * 1024;
-	struct httpd_route r = {.path = "/endless", .body = "<!-- endless -->", .mode = HTTPD_ENDLESS,
-				.chunk = 4096};
+	struct httpd_route r = {
+	    .path = "/endless", .body = "<!-- endless -->", .mode = HTTPD_ENDLESS, .chunk = 4096};
 	httpd_route(srv, &r);
 	struct got g = {0};
 	fetch1(&g, httpd_url(srv, "/endless"), NULL, NULL);
@@ -426,8 +428,8 @@ START_TEST(gzip_bomb_is_capped_after_decoding)
 	size_t zl;
 	void *z = httpd_gzip_zeros(50 << 20, &zl);
 	ck_assert_uint_lt(zl, 1 << 20); /* the wire size is under the cap */
-	struct httpd_route r = {.path = "/bomb", .headers = "Content-Encoding: gzip\n",
-				.body = z, .body_len = zl};
+	struct httpd_route r = {
+	    .path = "/bomb", .headers = "Content-Encoding: gzip\n", .body = z, .body_len = zl};
 	httpd_route(srv, &r);
 	struct got g = {0};
 	fetch1(&g, httpd_url(srv, "/bomb"), NULL, NULL);
@@ -459,8 +461,8 @@ START_TEST(low_speed_limit_aborts_a_trickle)
 {
 	opts.low_speed_limit = 100;
 	opts.low_speed_time = 1;
-	struct httpd_route r = {.path = "/slow", .body = feed_doc, .mode = HTTPD_TRICKLE,
-				.delay_ms = 700};
+	struct httpd_route r = {
+	    .path = "/slow", .body = feed_doc, .mode = HTTPD_TRICKLE, .delay_ms = 700};
 	httpd_route(srv, &r);
 	struct got g = {0};
 	fetch1(&g, httpd_url(srv, "/slow"), NULL, NULL);
@@ -583,8 +585,8 @@ START_TEST(a_feed_may_opt_in_to_private_addresses)
 	route("/p", 200, NULL, feed_doc);
 	struct fetch_engine *e = fetch_engine_new(base, &opts);
 	struct got g = {0};
-	struct fetch_request rq = {.url = httpd_url(srv, "/p"), .allow_private = true,
-				   .on_body = on_body, .ud = &g};
+	struct fetch_request rq = {
+	    .url = httpd_url(srv, "/p"), .allow_private = true, .on_body = on_body, .ud = &g};
 	ck_assert_int_eq(fetch_start(e, &rq, on_done), 0);
 	wait_all(&g, 1);
 	fetch_engine_free(e);
@@ -613,16 +615,38 @@ static bool priv(const char *a)
 START_TEST(address_classes)
 {
 	static const char *const bad[] = {
-		"127.0.0.1", "127.255.0.9", "10.1.2.3", "172.16.0.1", "172.31.255.255",
-		"192.168.1.1", "169.254.169.254", "100.64.0.1", "100.127.255.255", "0.0.0.0",
-		"224.0.0.1", "239.1.1.1", "255.255.255.255", "::", "::1", "fc00::1", "fd12::1",
-		"fe80::1", "febf::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
-		"64:ff9b::a9fe:a9fe", "::127.0.0.1",
+	    "127.0.0.1",
+	    "127.255.0.9",
+	    "10.1.2.3",
+	    "172.16.0.1",
+	    "172.31.255.255",
+	    "192.168.1.1",
+	    "169.254.169.254",
+	    "100.64.0.1",
+	    "100.127.255.255",
+	    "0.0.0.0",
+	    "224.0.0.1",
+	    "239.1.1.1",
+	    "255.255.255.255",
+	    "::",
+	    "::1",
+	    "fc00::1",
+	    "fd12::1",
+	    "fe80::1",
+	    "febf::1",
+	    "ff02::1",
+	    "::ffff:127.0.0.1",
+	    "::ffff:10.0.0.1",
+	    "64:ff9b::a9fe:a9fe",
+	    "::127.0.0.1",
 	};
 	static const char *const good[] = {
-		"93.184.216.34", "8.8.8.8", "172.15.255.255", "172.32.0.1", "100.63.255.255",
-		"100.128.0.1", "192.169.0.1", "2606:4700::1111", "2001:db8::1", "::ffff:93.184.216.34",
-		"64:ff9b::5db8:d822",
+	    "93.184.216.34",      "8.8.8.8",
+	    "172.15.255.255",     "172.32.0.1",
+	    "100.63.255.255",     "100.128.0.1",
+	    "192.169.0.1",        "2606:4700::1111",
+	    "2001:db8::1",        "::ffff:93.184.216.34",
+	    "64:ff9b::5db8:d822",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		ck_assert_msg(priv(bad[i]), "%s should be private", bad[i]);

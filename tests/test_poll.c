@@ -37,11 +37,10 @@ static struct {
 } out[MAX_OUT];
 static size_t nout;
 
-static const char *feed2 =
-	"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Two</title>"
-	"<link>http://example.org/</link>"
-	"<item><guid>a</guid><title>first</title></item>"
-	"<item><guid>b</guid><title>second</title></item></channel></rss>";
+static const char *feed2 = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Two</title>"
+                           "<link>http://example.org/</link>"
+                           "<item><guid>a</guid><title>first</title></item>"
+                           "<item><guid>b</guid><title>second</title></item></channel></rss>";
 
 static void setup(void)
 {
@@ -91,7 +90,7 @@ static void on_outcome(void *ud, const struct poller_outcome *o)
 	out[nout].new_items = o->new_items;
 	out[nout].updated_items = o->updated_items;
 	snprintf(out[nout].reason, sizeof out[0].reason, "%s",
-		 o->next_poll_reason ? o->next_poll_reason : "");
+	         o->next_poll_reason ? o->next_poll_reason : "");
 	nout++;
 }
 
@@ -136,7 +135,7 @@ static size_t events(void)
 {
 	size_t n = 0;
 	ck_assert_int_eq(store_events_after(st, 0, NULL, 0, 0, count_event, &n, NULL, NULL),
-			 STORE_OK);
+	                 STORE_OK);
 	return n;
 }
 
@@ -155,7 +154,7 @@ START_TEST(items_are_stored_once)
 	ck_assert_uint_eq(out[0].updated_items, 0);
 	ck_assert_uint_eq(events(), 2);
 	ck_assert_str_eq(httpd_req_header(srv, "/f", "User-Agent"),
-			 "feedd/" FEEDD_VERSION " (+https://github.com/feedd/feedd)");
+	                 "feedd/" FEEDD_VERSION " (+https://github.com/feedd/feedd)");
 	struct store_feed f;
 	feed_get(id, &f);
 	ck_assert_str_eq(f.title, "Two");
@@ -178,8 +177,11 @@ END_TEST
 
 START_TEST(validators_are_stored_and_a_304_refreshes_the_state)
 {
-	struct httpd_route r = {.path = "/c", .body = feed2, .etag = "\"v1\"",
-				.headers = "ETag: \"v1\"\nLast-Modified: Tue, 15 Nov 1994 08:12:31 GMT\n"};
+	struct httpd_route r = {.path = "/c",
+	                        .body = feed2,
+	                        .etag = "\"v1\"",
+	                        .headers =
+	                            "ETag: \"v1\"\nLast-Modified: Tue, 15 Nov 1994 08:12:31 GMT\n"};
 	httpd_route(srv, &r);
 	int64_t id = add_feed("/c");
 	poll1(id);
@@ -194,7 +196,7 @@ START_TEST(validators_are_stored_and_a_304_refreshes_the_state)
 	ck_assert_int_eq(out[0].result, POLLER_NOT_MODIFIED);
 	ck_assert_str_eq(httpd_req_header(srv, "/c", "If-None-Match"), "\"v1\"");
 	ck_assert_str_eq(httpd_req_header(srv, "/c", "If-Modified-Since"),
-			 "Tue, 15 Nov 1994 08:12:31 GMT");
+	                 "Tue, 15 Nov 1994 08:12:31 GMT");
 	feed_get(id, &f);
 	ck_assert_int_eq(f.last_status, 304);
 	ck_assert_str_eq(f.etag, "\"v1\"");
@@ -437,16 +439,18 @@ START_TEST(a_feed_section_in_the_config_may_allow_private)
 	route("/p", 200, NULL, feed2);
 	char text[512];
 	snprintf(text, sizeof text, "allow_private = no\n[feed \"%s\"]\nallow_private = yes\n",
-		 httpd_url(srv, "/p"));
+	         httpd_url(srv, "/p"));
 	config_free(&cfg);
-	ck_assert_msg(config_parse(&cfg, text, strlen(text), "test", err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(config_parse(&cfg, text, strlen(text), "test", err, sizeof err) == 0, "%s",
+	              err);
 	int64_t id = add_feed("/p");
 	route("/q", 200, NULL, feed2);
 	int64_t other = add_feed("/q");
 	int64_t ids[2] = {id, other};
 	poll_ids(ids, 2);
 	for (int i = 0; i < 2; i++)
-		ck_assert_int_eq(out[i].result, out[i].feed_id == id ? POLLER_FETCHED : POLLER_FAILED);
+		ck_assert_int_eq(out[i].result,
+		                 out[i].feed_id == id ? POLLER_FETCHED : POLLER_FAILED);
 }
 END_TEST
 
@@ -586,12 +590,13 @@ START_TEST(poll_command_prints_a_summary_and_succeeds_when_feeds_fail)
 	store_close(st);
 	st = NULL;
 	struct tu_run r;
-	char *argv[] = {FEEDD_BIN, "poll", "--db", dbpath, "--config", (char *)write_config(NULL), NULL};
+	char *argv[] = {FEEDD_BIN, "poll", "--db", dbpath, "--config", (char *)write_config(NULL),
+	                NULL};
 	run_cmd(&r, argv);
 	ck_assert_msg(r.status == 0, "status %d, stderr: %s", r.status, r.err);
 	ck_assert_msg(strstr(r.out, "2 feeds polled"), "stdout: %s", r.out);
 	ck_assert_msg(strstr(r.out, "1 fetched, 0 not modified, 1 failed; 2 new items, 0 updated"),
-		      "stdout: %s", r.out);
+	              "stdout: %s", r.out);
 	ck_assert_msg(strstr(r.err, "/missing: HTTP 404"), "stderr: %s", r.err);
 	tu_run_free(&r);
 
@@ -599,8 +604,9 @@ START_TEST(poll_command_prints_a_summary_and_succeeds_when_feeds_fail)
 	run_cmd(&r, argv);
 	ck_assert_msg(strstr(r.out, "0 feeds polled"), "stdout: %s", r.out);
 	tu_run_free(&r);
-	char *argv_all[] = {FEEDD_BIN, "poll", "--db", dbpath, "--config", (char *)write_config(NULL),
-			    "--all", NULL};
+	char *argv_all[] = {FEEDD_BIN, "poll",     "--db",
+	                    dbpath,    "--config", (char *)write_config(NULL),
+	                    "--all",   NULL};
 	run_cmd(&r, argv_all);
 	ck_assert_msg(strstr(r.out, "2 feeds polled"), "stdout: %s", r.out);
 	ck_assert_int_eq(r.status, 0);
@@ -612,8 +618,9 @@ END_TEST
 START_TEST(poll_command_refuses_a_bad_config)
 {
 	struct tu_run r;
-	char *argv[] = {FEEDD_BIN, "poll", "--db", dbpath, "--config",
-			(char *)write_config("max_body = lots\n"), NULL};
+	char *argv[] = {FEEDD_BIN, "poll",     "--db",
+	                dbpath,    "--config", (char *)write_config("max_body = lots\n"),
+	                NULL};
 	tu_run(&r, argv, NULL, 0);
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_msg(strstr(r.err, "feedd.conf:2"), "stderr: %s", r.err);
@@ -628,12 +635,15 @@ START_TEST(a_full_disk_fails_one_feed_keeps_the_others_and_exits_nonzero)
 	char *big = malloc(cap), *p = big;
 	p += sprintf(p, "<rss version=\"2.0\"><channel><title>Big</title>");
 	for (size_t i = 0; i < n; i++)
-		p += sprintf(p, "<item><guid>g%zu</guid><title>item %zu</title><description>"
-				"%0300zu</description></item>", i, i, i);
+		p += sprintf(p,
+		             "<item><guid>g%zu</guid><title>item %zu</title><description>"
+		             "%0300zu</description></item>",
+		             i, i, i);
 	sprintf(p, "</channel></rss>");
 	route("/small", 200, NULL, feed2);
-	route("/big", 200, NULL, "<rss version=\"2.0\"><channel><title>Big</title>"
-				 "<item><guid>old</guid><title>kept</title></item></channel></rss>");
+	route("/big", 200, NULL,
+	      "<rss version=\"2.0\"><channel><title>Big</title>"
+	      "<item><guid>old</guid><title>kept</title></item></channel></rss>");
 	int64_t small = add_feed("/small"), bigid = add_feed("/big");
 	int64_t ids[1] = {bigid};
 	poll_ids(ids, 1); /* the old item of /big is stored before the disk fills */
@@ -643,8 +653,8 @@ START_TEST(a_full_disk_fails_one_feed_keeps_the_others_and_exits_nonzero)
 
 	char cmd[2048];
 	snprintf(cmd, sizeof cmd,
-		 "ulimit -f 600; trap '' XFSZ; exec %s poll --all --db %s --config %s", FEEDD_BIN,
-		 dbpath, write_config(NULL));
+	         "ulimit -f 600; trap '' XFSZ; exec %s poll --all --db %s --config %s", FEEDD_BIN,
+	         dbpath, write_config(NULL));
 	char *argv[] = {"/bin/bash", "-c", cmd, NULL};
 	struct tu_run r;
 	run_cmd(&r, argv);
