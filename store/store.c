@@ -96,6 +96,10 @@ enum store_err store_failf(struct store *s, enum store_err e, const char *fmt, .
 	va_start(ap, fmt);
 	vsnprintf(s->err, sizeof s->err, fmt, ap);
 	va_end(ap);
+	/* One line, whatever SQLite said (quick_check reports span lines): it goes to logs. */
+	for (char *p = s->err; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
 	return e;
 }
 

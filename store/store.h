@@ -23,7 +23,11 @@
  * Events and cursors (DESIGN.md "Events, cursors")
  * - Every new item and every update of an item appends one event with a
  *   sequence number (seq) that only grows and is never reused, also after
- *   deletions (gaps are allowed).  Events become visible at COMMIT only.
+ *   deletions (gaps are allowed).  Events become visible at COMMIT only,
+ *   and in seq order: SQLite has one writer at a time, so a transaction
+ *   that took lower seqs has committed before one with higher seqs starts
+ *   (a backend with concurrent writers must keep that property, or a
+ *   reader could pass over a seq that commits later).
  * - The database has an epoch: 128 random bits (32 lowercase hex digits)
  *   drawn when it is created.  A cursor is "<epoch>:<seq>".
  * - head: the highest seq ever assigned (0 for a new database).
@@ -90,7 +94,8 @@ void store_opts_default(struct store_opts *o);
  */
 enum store_err store_open(const char *path, const struct store_opts *opts, struct store **out);
 
-/* Finalizes everything and closes.  NULL is fine.  An open batch is rolled back. */
+/* Finalizes everything and closes.  NULL is fine.  An open batch is rolled back and
+ * freed (its pointer must not be used afterwards). */
 void store_close(struct store *s);
 
 /* Current schema version (PRAGMA user_version after migration). */
@@ -161,7 +166,11 @@ typedef int (*store_feed_fn)(void *ud, const struct store_feed *f);
 /* Every feed, by id. */
 enum store_err store_feeds_list(struct store *s, store_feed_fn fn, void *ud);
 
-/* Feeds with next_poll <= now that are not disabled, soonest first, at most max (0 = all). */
+/*
+ * Feeds with next_poll <= now that are not disabled, soonest first, at
+ * most max (0 = all).  (A multi-node backend would lease the feeds it
+ * returns, FOR UPDATE SKIP LOCKED; with one SQLite writer nothing is needed.)
+ */
 enum store_err store_feeds_due(struct store *s, int64_t now, size_t max, store_feed_fn fn,
 			       void *ud);
 

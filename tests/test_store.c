@@ -252,6 +252,7 @@ START_TEST(corrupted_file_is_a_clear_error)
 	s = NULL;
 	ck_assert_int_eq(store_open(dbpath, NULL, &s), STORE_ERR_CORRUPT);
 	ck_assert_msg(strstr(store_errmsg(s), "corrupt"), "message: %s", store_errmsg(s));
+	ck_assert_ptr_null(strchr(store_errmsg(s), '\n'));
 	ck_assert_ptr_nonnull(strstr(store_errmsg(s), dbpath));
 	store_close(s);
 }
