@@ -351,6 +351,16 @@ END_TEST
 
 /* ---- what arrives ---- */
 
+START_TEST(a_feed_served_as_html_is_parsed_anyway)
+{
+	route("/mislabelled", 200, "Content-Type: text/html\n", feed2);
+	int64_t id = add_feed("/mislabelled");
+	poll1(id);
+	ck_assert_int_eq(out[0].result, POLLER_FETCHED);
+	ck_assert_uint_eq(out[0].new_items, 2);
+}
+END_TEST
+
 START_TEST(an_html_page_becomes_the_feed_error)
 {
 	route("/html", 200, "Content-Type: application/rss+xml\n",
@@ -615,6 +625,19 @@ START_TEST(poll_command_prints_a_summary_and_succeeds_when_feeds_fail)
 }
 END_TEST
 
+START_TEST(poll_command_fails_when_the_store_cannot_be_opened)
+{
+	struct tu_run r;
+	char bad[600];
+	snprintf(bad, sizeof bad, "%s/no/such/dir/feedd.db", dir);
+	char *argv[] = {FEEDD_BIN, "poll", "--db", bad, NULL};
+	tu_run(&r, argv, NULL, 0);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, bad), "stderr: %s", r.err);
+	tu_run_free(&r);
+}
+END_TEST
+
 START_TEST(poll_command_refuses_a_bad_config)
 {
 	struct tu_run r;
@@ -696,6 +719,7 @@ static Suite *poll_suite(void)
 	tcase_add_test(tc, gone_disables_the_feed);
 	tcase_add_test(tc, a_permanent_redirect_on_three_polls_rewrites_the_url);
 	tcase_add_test(tc, a_temporary_redirect_keeps_the_url);
+	tcase_add_test(tc, a_feed_served_as_html_is_parsed_anyway);
 	tcase_add_test(tc, an_html_page_becomes_the_feed_error);
 	tcase_add_test(tc, the_http_charset_reaches_the_parser);
 	tcase_add_test(tc, a_too_big_body_is_recorded);
@@ -706,6 +730,7 @@ static Suite *poll_suite(void)
 	tcase_add_test(tc, a_busy_store_rolls_back_and_keeps_what_was_stored);
 	tcase_add_test(tc, feeds_are_polled_concurrently);
 	tcase_add_test(tc, poll_command_prints_a_summary_and_succeeds_when_feeds_fail);
+	tcase_add_test(tc, poll_command_fails_when_the_store_cannot_be_opened);
 	tcase_add_test(tc, poll_command_refuses_a_bad_config);
 	tcase_add_test(tc, a_full_disk_fails_one_feed_keeps_the_others_and_exits_nonzero);
 	suite_add_tcase(s, tc);
