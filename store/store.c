@@ -393,6 +393,9 @@ void store_close(struct store *s)
 		store_batch_abort(s->batch);
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
+	/* Lets SQLite refresh its planner statistics where they went stale (cheap). */
+	if (s->db && s->epoch[0])
+		sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);

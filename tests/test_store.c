@@ -1146,6 +1146,83 @@ START_TEST(failed_commit_on_full_disk_keeps_earlier_data)
 }
 END_TEST
 
+/*
+ * The writer is killed (SIGKILL) between batches and in the middle of
+ * them; every seq it announced after a COMMIT returned must be there
+ * afterwards, and the file must pass quick_check.
+ */
+static void announcing_writer(int fd, int64_t feed)
+{
+	struct store *s = NULL;
+	if (store_open(dbpath, NULL, &s) != STORE_OK)
+		_exit(20);
+	for (int n = 0;; n++) {
+		struct store_batch *b;
+		if (store_batch_begin(s, feed, 2000 + n, &b) != STORE_OK)
+			_exit(21);
+		for (int i = 0; i < 5; i++) {
+			char id[32];
+			snprintf(id, sizeof id, "b%d-i%d", n, i);
+			struct feed_item it = item(id, id, NULL);
+			if (store_batch_item(b, &it, NULL) != STORE_OK)
+				_exit(22);
+		}
+		int64_t seq[2];
+		if (store_batch_commit(b, NULL, NULL, &seq[0], &seq[1]) != STORE_OK)
+			_exit(23);
+		if (write(fd, seq, sizeof seq) != (ssize_t)sizeof seq)
+			_exit(24);
+	}
+}
+
+START_TEST(announced_seqs_survive_a_killed_writer)
+{
+	struct store *s = open_ok();
+	int64_t f = add_feed(s, "https://example.org/a");
+	store_close(s);
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(p[0]);
+		announcing_writer(p[1], f);
+	}
+	close(p[1]);
+	int64_t seq[2], last = 0;
+	int announced = 0;
+	while (announced < 40 && read(p[0], seq, sizeof seq) == (ssize_t)sizeof seq) {
+		ck_assert_int_gt(seq[0], last);
+		ck_assert_int_eq(seq[1], seq[0] + 4);
+		last = seq[1];
+		announced++;
+	}
+	kill(pid, SIGKILL);
+	int status;
+	waitpid(pid, &status, 0);
+	ck_assert_msg(WIFSIGNALED(status), "writer exited by itself: %d", status);
+	/* What it wrote after our last read was announced too (the pipe has room). */
+	while (read(p[0], seq, sizeof seq) == (ssize_t)sizeof seq)
+		last = seq[1];
+	close(p[0]);
+	ck_assert_int_eq(announced, 40);
+	s = open_ok(); /* quick_check passes */
+	ck_assert_int_ge(head(s), last);
+	struct collect c = {0};
+	size_t n = 0;
+	int64_t got = 0;
+	ck_assert_int_eq(store_events_after(s, last - 5, NULL, 0, 0, collect_fn, &c, &n, &got),
+			 STORE_OK);
+	ck_assert_int_ge(n, 5);
+	ck_assert_int_eq(c.seqs[4], last);
+	/* Every seq up to the last announced one exists: no holes in this log. */
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(store_events_after(s, 0, NULL, 0, 0, collect_fn, &c, &n, &got), STORE_OK);
+	ck_assert_int_ge((int64_t)c.n, last);
+	store_close(s);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- feeds */
 
 START_TEST(feed_add_get_and_defaults)
@@ -1590,6 +1667,7 @@ static Suite *store_suite(void)
 		T(batch_for_unknown_feed_is_refused),
 		T(busy_writer_times_out_with_busy),
 		T(failed_commit_on_full_disk_keeps_earlier_data),
+		T(announced_seqs_survive_a_killed_writer),
 		T(feed_add_get_and_defaults),
 		T(feed_duplicate_url_is_an_error),
 		T(feed_empty_url_is_invalid),
