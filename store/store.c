@@ -96,6 +96,7 @@ enum store_err store_failf(struct store *s, enum store_err e, const char *fmt, .
 	va_start(ap, fmt);
 	vsnprintf(s->err, sizeof s->err, fmt, ap);
 	va_end(ap);
+	s->last_err = e;
 	/* One line, whatever SQLite said (quick_check reports span lines): it goes to logs. */
 	for (char *p = s->err; *p; p++)
 		if ((unsigned char)*p < 0x20)
@@ -269,7 +270,7 @@ static enum store_err user_version(struct store *s, int *v)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_USER_VERSION);
 	if (!st)
-		return store_err_of(SQLITE_ERROR);
+		return s->last_err;
 	int rc = sqlite3_step(st);
 	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_reset(st);
@@ -280,7 +281,7 @@ static enum store_err insert_meta(struct store *s)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_META_INSERT);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	char epoch[STORE_EPOCH_LEN + 1];
 	new_epoch(epoch);
 	sqlite3_bind_text(st, 1, epoch, -1, SQLITE_TRANSIENT);
@@ -314,7 +315,7 @@ static enum store_err load_meta(struct store *s)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_META_GET);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	int rc = sqlite3_step(st);
 	enum store_err e = STORE_OK;
 	const char *ep = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
@@ -413,7 +414,7 @@ static enum store_err scalar(struct store *s, enum store_stmt id, int64_t *v, co
 {
 	sqlite3_stmt *st = store_stmt(s, id);
 	if (!st)
-		return store_err_of(SQLITE_ERROR);
+		return s->last_err;
 	int rc = sqlite3_step(st);
 	*v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	enum store_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, what);
@@ -435,7 +436,7 @@ enum store_err store_pruned_upto(struct store *s, int64_t *seq)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_META_GET);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	int rc = sqlite3_step(st);
 	*seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
 	enum store_err e = rc == SQLITE_ROW ? STORE_OK : store_fail(s, rc, "read pruned_upto");
@@ -531,7 +532,7 @@ enum store_err store_stats(struct store *s, struct store_stats *out)
 	memset(out, 0, sizeof *out);
 	sqlite3_stmt *st = store_stmt(s, ST_STATS_FEEDS);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		out->feeds = sqlite3_column_int64(st, 0);

@@ -160,7 +160,11 @@ enum store_err store_feed_remove_url(struct store *s, const char *url);
 enum store_err store_feed_get(struct store *s, int64_t id, struct store_feed *f);
 enum store_err store_feed_get_url(struct store *s, const char *url, struct store_feed *f);
 
-/* Called per feed; f is valid during the call only.  Non-zero stops the walk. */
+/*
+ * Called per feed; f is valid during the call only.  Non-zero stops the
+ * walk.  The callback may call other store functions (also writes), but
+ * not the same walk again (that returns STORE_ERR_INVALID).
+ */
 typedef int (*store_feed_fn)(void *ud, const struct store_feed *f);
 
 /* Every feed, by id. */
@@ -305,8 +309,12 @@ struct store_event {
 	const struct feed_item *item; /* the item as stored now */
 };
 
-/* Called per event in seq order.  Everything is valid during the call only.
- * Non-zero stops the replay (e.g. the client's output buffer is full). */
+/*
+ * Called per event in seq order.  Everything is valid during the call only.
+ * Non-zero stops the replay (e.g. the client's output buffer is full).  The
+ * callback may call other store functions, but not store_events_after
+ * (STORE_ERR_INVALID): finish one replay, then start the next.
+ */
 typedef int (*store_event_fn)(void *ud, const struct store_event *ev);
 
 /*

@@ -101,7 +101,7 @@ static enum store_err feed_id_by_url(struct store *s, const char *url, int64_t *
 {
 	sqlite3_stmt *st = store_stmt(s, ST_FEED_ID_BY_URL);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	store_bind_str(st, 1, url);
 	int rc = sqlite3_step(st);
 	*id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -122,7 +122,7 @@ enum store_err store_feed_add(struct store *s, const struct store_feed_new *nf, 
 		return STORE_ERR_INVALID;
 	sqlite3_stmt *st = store_stmt(s, ST_FEED_ADD);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	store_bind_str(st, 1, nf->url);
 	store_bind_str(st, 2, nf->user_title);
 	sqlite3_bind_int64(st, 3, nf->interval);
@@ -162,7 +162,7 @@ enum store_err store_feed_remove(struct store *s, int64_t id)
 		return STORE_ERR_INVALID;
 	sqlite3_stmt *st = store_stmt(s, ST_FEED_REMOVE);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	sqlite3_bind_int64(st, 1, id);
 	return write_feed(s, st, "remove feed");
 }
@@ -173,7 +173,7 @@ enum store_err store_feed_remove_url(struct store *s, const char *url)
 		return STORE_ERR_INVALID;
 	sqlite3_stmt *st = store_stmt(s, ST_FEED_REMOVE_URL);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	store_bind_str(st, 1, url);
 	return write_feed(s, st, "remove feed");
 }
@@ -202,7 +202,7 @@ enum store_err store_feed_get(struct store *s, int64_t id, struct store_feed *f)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_FEED_GET);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	sqlite3_bind_int64(st, 1, id);
 	return get_one(s, st, f);
 }
@@ -211,7 +211,7 @@ enum store_err store_feed_get_url(struct store *s, const char *url, struct store
 {
 	sqlite3_stmt *st = store_stmt(s, ST_FEED_GET_URL);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	store_bind_str(st, 1, url);
 	return get_one(s, st, f);
 }
@@ -242,7 +242,7 @@ static enum store_err walk(struct store *s, sqlite3_stmt *st, store_feed_fn fn, 
 enum store_err store_feeds_list(struct store *s, store_feed_fn fn, void *ud)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_FEED_LIST);
-	return st ? walk(s, st, fn, ud) : STORE_ERR_INTERNAL;
+	return st ? walk(s, st, fn, ud) : s->last_err;
 }
 
 enum store_err store_feeds_due(struct store *s, int64_t now, size_t max, store_feed_fn fn,
@@ -250,7 +250,7 @@ enum store_err store_feeds_due(struct store *s, int64_t now, size_t max, store_f
 {
 	sqlite3_stmt *st = store_stmt(s, ST_FEED_DUE);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, max ? (int64_t)max : -1);
 	return walk(s, st, fn, ud);
@@ -260,7 +260,7 @@ enum store_err store_next_due(struct store *s, int64_t *t, bool *found)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_FEED_NEXT_DUE);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	int rc = sqlite3_step(st);
 	*found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
 	*t = *found ? sqlite3_column_int64(st, 0) : 0;
@@ -277,7 +277,7 @@ enum store_err store_feed_recent_times(struct store *s, int64_t id, int64_t *tim
 		return STORE_OK;
 	sqlite3_stmt *st = store_stmt(s, ST_FEED_RECENT_TIMES);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, (int64_t)max);
 	int rc;
@@ -293,7 +293,7 @@ enum store_err store_apply_fetch(struct store *s, int64_t id, const struct store
 {
 	sqlite3_stmt *st = store_stmt(s, ST_FEED_FETCH);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, u->fetched_at);
 	sqlite3_bind_int(st, 3, u->http_status);
@@ -345,7 +345,7 @@ enum store_err store_feed_set_url(struct store *s, int64_t id, const char *url)
 		return STORE_ERR_INVALID;
 	sqlite3_stmt *st = store_stmt(s, ST_FEED_SET_URL);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	sqlite3_bind_int64(st, 1, id);
 	store_bind_str(st, 2, url);
 	int rc;
@@ -373,7 +373,7 @@ enum store_err store_feed_set_next_poll(struct store *s, int64_t id, int64_t nex
 		return STORE_ERR_INVALID;
 	sqlite3_stmt *st = store_stmt(s, ST_FEED_SET_NEXT);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, next_poll);
 	store_bind_str(st, 3, reason);
@@ -387,7 +387,7 @@ enum store_err store_feed_set_disabled(struct store *s, int64_t id, bool disable
 		return STORE_ERR_INVALID;
 	sqlite3_stmt *st = store_stmt(s, ST_FEED_SET_DISABLED);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int(st, 2, disabled);
 	store_bind_str(st, 3, reason);
@@ -401,7 +401,7 @@ enum store_err store_feed_set_user(struct store *s, int64_t id, const char *user
 		return STORE_ERR_INVALID;
 	sqlite3_stmt *st = store_stmt(s, ST_FEED_SET_USER);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	sqlite3_bind_int64(st, 1, id);
 	store_bind_str(st, 2, user_title);
 	sqlite3_bind_int64(st, 3, interval);

@@ -75,12 +75,14 @@ struct store {
 	char epoch[STORE_EPOCH_LEN + 1];
 	struct store_batch *batch; /* the open batch, or NULL */
 	char err[512];
+	enum store_err last_err; /* the code that goes with err */
 };
 
 /*
  * The cached statement id, prepared on first use and reset.  NULL (with
- * the error recorded in s) when it cannot be prepared, or when it is in
- * use already (a callback re-entering the walk that called it).
+ * the error recorded in s: return s->last_err) when it cannot be prepared,
+ * or when it is in use already (a callback re-entering the walk that
+ * called it: STORE_ERR_INVALID).
  */
 sqlite3_stmt *store_stmt(struct store *s, enum store_stmt id);
 

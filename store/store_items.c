@@ -68,14 +68,14 @@ static int keyset_add(struct keyset *k, uint64_t h)
 static enum store_err step_simple(struct store *s, enum store_stmt id, const char *what)
 {
 	sqlite3_stmt *st = store_stmt(s, id);
-	return st ? store_run(s, st, what) : STORE_ERR_INTERNAL;
+	return st ? store_run(s, st, what) : s->last_err;
 }
 
 static enum store_err feed_exists(struct store *s, int64_t feed_id)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_FEED_EXISTS);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	sqlite3_bind_int64(st, 1, feed_id);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
@@ -151,7 +151,7 @@ static enum store_err add_event(struct store_batch *b, int64_t item_id, enum sto
 	struct store *s = b->s;
 	sqlite3_stmt *st = store_stmt(s, ST_EVENT_INSERT);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	sqlite3_bind_int64(st, 1, item_id);
 	sqlite3_bind_int64(st, 2, b->feed_id);
 	sqlite3_bind_text(st, 3, store_event_kind_name(k), -1, SQLITE_STATIC);
@@ -173,7 +173,7 @@ static enum store_err touch_item(struct store_batch *b, const char *key, int64_t
 	struct store *s = b->s;
 	sqlite3_stmt *st = store_stmt(s, ST_ITEM_TOUCH);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	sqlite3_bind_int64(st, 1, b->feed_id);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, b->now);
@@ -196,7 +196,7 @@ static enum store_err insert_item(struct store_batch *b, const char *key,
 	struct store *s = b->s;
 	sqlite3_stmt *st = store_stmt(s, ST_ITEM_INSERT);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	sqlite3_bind_int64(st, 1, b->feed_id);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	enum store_err e = bind_item(s, st, 3, it, hash);
@@ -215,7 +215,7 @@ static enum store_err update_item(struct store_batch *b, int64_t id, const struc
 	struct store *s = b->s;
 	sqlite3_stmt *st = store_stmt(s, ST_ITEM_UPDATE);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	sqlite3_bind_int64(st, 1, id);
 	enum store_err e = bind_item(s, st, 2, it, hash);
 	if (e != STORE_OK) {
@@ -281,7 +281,7 @@ static enum store_err batch_feed_state(struct store_batch *b, const struct feed_
 	if (meta) {
 		sqlite3_stmt *st = store_stmt(s, ST_FEED_META);
 		if (!st)
-			return STORE_ERR_INTERNAL;
+			return s->last_err;
 		sqlite3_bind_int64(st, 1, b->feed_id);
 		store_bind_str(st, 2, meta->title);
 		store_bind_str(st, 3, meta->link);
@@ -291,7 +291,7 @@ static enum store_err batch_feed_state(struct store_batch *b, const struct feed_
 	if (e == STORE_OK && stored) {
 		sqlite3_stmt *st = store_stmt(s, ST_FEED_LAST_BATCH);
 		if (!st)
-			return STORE_ERR_INTERNAL;
+			return s->last_err;
 		sqlite3_bind_int64(st, 1, b->feed_id);
 		sqlite3_bind_int64(st, 2, b->now);
 		e = store_run(s, st, "mark latest document");
@@ -438,7 +438,7 @@ enum store_err store_events_after(struct store *s, int64_t after, const int64_t 
 				   "events: a batch is open (its events are not committed)");
 	sqlite3_stmt *st = store_stmt(s, nfeeds ? ST_EVENTS_AFTER_FEEDS : ST_EVENTS_AFTER);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	sqlite3_bind_int64(st, 1, after);
 	sqlite3_bind_int64(st, 2, max ? (int64_t)max : -1);
 	if (nfeeds) {
@@ -485,14 +485,14 @@ static enum store_err prune_select(struct store *s, const struct store_retention
 	if (e == STORE_OK && r->max_items_per_feed) {
 		sqlite3_stmt *st = store_stmt(s, ST_PRUNE_BY_COUNT);
 		if (!st)
-			return STORE_ERR_INTERNAL;
+			return s->last_err;
 		sqlite3_bind_int64(st, 1, (int64_t)r->max_items_per_feed);
 		e = store_run(s, st, "prune by count");
 	}
 	if (e == STORE_OK && r->max_age_days) {
 		sqlite3_stmt *st = store_stmt(s, ST_PRUNE_BY_AGE);
 		if (!st)
-			return STORE_ERR_INTERNAL;
+			return s->last_err;
 		sqlite3_bind_int64(st, 1, cutoff);
 		e = store_run(s, st, "prune by age");
 	}
@@ -512,7 +512,7 @@ static enum store_err prune_delete(struct store *s, const struct store_retention
 {
 	sqlite3_stmt *st = store_stmt(s, ST_PRUNE_EVENT_STATS);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	bind_cutoff(st, r, cutoff);
 	int rc = sqlite3_step(st);
 	int64_t nevents = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -523,7 +523,7 @@ static enum store_err prune_delete(struct store *s, const struct store_retention
 		return store_fail(s, rc, "prune");
 	st = store_stmt(s, ST_PRUNE_EVENTS);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	bind_cutoff(st, r, cutoff);
 	enum store_err e = store_run(s, st, "prune events");
 	if (e == STORE_OK)
@@ -534,7 +534,7 @@ static enum store_err prune_delete(struct store *s, const struct store_retention
 	*events = (size_t)nevents;
 	st = store_stmt(s, ST_META_PRUNED);
 	if (!st)
-		return STORE_ERR_INTERNAL;
+		return s->last_err;
 	sqlite3_bind_int64(st, 1, maxseq);
 	return store_run(s, st, "record pruned_upto");
 }

@@ -759,6 +759,40 @@ START_TEST(events_are_refused_while_a_batch_is_open)
 }
 END_TEST
 
+struct reenter {
+	struct store *s;
+	enum store_err inner;
+	int calls;
+};
+
+static int reenter_fn(void *ud, const struct store_event *ev)
+{
+	struct reenter *r = ud;
+	struct collect c = {0};
+	r->inner = store_events_after(r->s, ev->seq, NULL, 0, 0, collect_fn, &c, NULL, NULL);
+	r->calls++;
+	return 0;
+}
+
+START_TEST(events_after_from_its_own_callback_is_refused)
+{
+	struct store *s = open_ok();
+	int64_t f[3];
+	three_feeds(s, f);
+	struct reenter r = {.s = s, .inner = STORE_OK};
+	size_t n = 0;
+	ck_assert_int_eq(store_events_after(s, 0, NULL, 0, 2, reenter_fn, &r, &n, NULL), STORE_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(r.calls, 2);
+	ck_assert_int_eq(r.inner, STORE_ERR_INVALID);
+	/* Other calls from the callback work, and the handle is fine afterwards. */
+	struct collect c = {0};
+	ck_assert_int_eq(store_events_after(s, 0, NULL, 0, 0, collect_fn, &c, &n, NULL), STORE_OK);
+	ck_assert_uint_eq(n, 6);
+	store_close(s);
+}
+END_TEST
+
 START_TEST(removed_feed_takes_its_items_and_events)
 {
 	struct store *s = open_ok();
@@ -1652,6 +1686,7 @@ static Suite *store_suite(void)
 		T(events_callback_can_stop),
 		T(events_after_head_delivers_nothing),
 		T(events_are_refused_while_a_batch_is_open),
+		T(events_after_from_its_own_callback_is_refused),
 		T(removed_feed_takes_its_items_and_events),
 		T(cursor_parse_and_format_round_trip),
 		T(cursor_parse_rejects_malformed),
