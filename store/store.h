@@ -265,7 +265,8 @@ enum store_err store_batch_begin(struct store *s, int64_t feed_id, int64_t now,
  * when non-empty, else its link, else a stable hash of title, published and
  * summary.  A known key whose title, summary, content or updated date
  * changed is an update; otherwise only last_seen moves.  *res may be NULL.
- * After an error the batch can only be aborted.
+ * After an error the batch can only be aborted (store_batch_commit would
+ * roll back and return that error).
  */
 enum store_err store_batch_item(struct store_batch *b, const struct feed_item *it,
 				enum store_item_result *res);

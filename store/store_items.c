@@ -27,7 +27,7 @@ struct store_batch {
 	int64_t now;
 	int64_t first_seq, last_seq;
 	size_t counts[3]; /* by enum store_item_result */
-	bool failed;
+	enum store_err failed; /* the first error of an item, STORE_OK while none */
 	struct keyset seen;
 };
 
@@ -234,10 +234,8 @@ enum store_err store_batch_item(struct store_batch *b, const struct feed_item *i
 	if (b->failed)
 		return store_failf(s, STORE_ERR_INVALID, "batch failed earlier: abort it");
 	char *key = store_item_key(it);
-	if (!key) {
-		b->failed = true;
-		return store_failf(s, STORE_ERR_NOMEM, "out of memory");
-	}
+	if (!key)
+		return b->failed = store_failf(s, STORE_ERR_NOMEM, "out of memory");
 	enum store_item_result r = STORE_ITEM_UNCHANGED;
 	enum store_err e = STORE_OK;
 	int dup = keyset_add(&b->seen, store_fnv1a64(STORE_FNV_OFFSET, key, strlen(key)));
@@ -256,10 +254,8 @@ enum store_err store_batch_item(struct store_batch *b, const struct feed_item *i
 		}
 	}
 	free(key);
-	if (e != STORE_OK) {
-		b->failed = true;
-		return e;
-	}
+	if (e != STORE_OK)
+		return b->failed = e;
 	b->counts[r]++;
 	if (res)
 		*res = r;
@@ -310,8 +306,9 @@ enum store_err store_batch_commit(struct store_batch *b, const struct feed_meta 
 		*first_seq = 0;
 	if (last_seq)
 		*last_seq = 0;
-	enum store_err e = b->failed ? store_failf(s, STORE_ERR_INVALID,
-						   "batch failed earlier: not committed")
+	enum store_err e = b->failed ? store_failf(s, b->failed,
+						   "batch not committed: an item failed (%s)",
+						   store_err_name(b->failed))
 				     : batch_feed_state(b, meta, fu);
 	if (e == STORE_OK)
 		e = step_simple(s, ST_COMMIT, "commit");
