@@ -29,6 +29,7 @@ struct poller_job {
 	char *url, *etag, *last_modified;
 	int errors;          /* consecutive errors before this poll */
 	int64_t interval;    /* effective interval */
+	bool own_interval;   /* set for this feed (store or config): no adaptation */
 	struct parse *parse; /* created at the first body byte */
 	char *base_url;
 	char charset[64];
@@ -163,6 +164,18 @@ static void poller_policy(const struct poller_job *j, struct sched_policy *pol)
 	pol->jitter_percent = (int)c->jitter;
 }
 
+/* The feed's own rhythm (from the items stored so far), unless it has an interval of its own. */
+static int64_t poller_adaptive(const struct poller_job *j, const struct sched_policy *pol,
+                               int64_t now)
+{
+	int64_t times[32];
+	size_t n = 0;
+	if (j->own_interval ||
+	    store_feed_recent_times(j->p->st, j->feed_id, times, 32, &n) != STORE_OK)
+		return SCHED_NONE;
+	return sched_adaptive_interval(pol, now, times, n);
+}
+
 static void poller_hints(const struct fetch_result *r, const struct feed_meta *m,
                          struct sched_hints *h)
 {
@@ -229,6 +242,7 @@ static void poller_not_modified(struct poller_job *j, const struct fetch_result 
 
 	poller_policy(j, &pol);
 	poller_hints(r, NULL, &h);
+	h.adaptive = poller_adaptive(j, &pol, now);
 	struct sched_next n = sched_after_success(&pol, now, &h);
 	struct store_fetch_update fu = {
 	    .fetched_at = now,
@@ -265,6 +279,7 @@ static bool poller_commit(struct poller_job *j, const struct fetch_result *r, in
 
 	poller_policy(j, &pol);
 	poller_hints(r, meta, &h);
+	h.adaptive = poller_adaptive(j, &pol, now);
 	struct sched_next n = sched_after_success(&pol, now, &h);
 	struct store_fetch_update fu = {
 	    .fetched_at = now,
@@ -457,6 +472,8 @@ int poller_start(struct poller *p, const struct store_feed *f, char *err, size_t
 	j->etag = f->etag ? strdup(f->etag) : NULL;
 	j->last_modified = f->last_modified ? strdup(f->last_modified) : NULL;
 	j->errors = f->consecutive_errors;
+	const struct config_feed *cf = config_feed_find(p->cfg, f->url);
+	j->own_interval = f->interval > 0 || (cf && cf->interval > 0);
 	j->interval = f->interval > 0 ? f->interval : config_feed_interval(p->cfg, f->url);
 
 	struct fetch_request rq = {

@@ -1,6 +1,8 @@
 /* schedule.c - next-poll policy; see schedule.h. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "schedule.h"
 
@@ -22,6 +24,7 @@ void sched_hints_none(struct sched_hints *h)
 	h->ttl_minutes = SCHED_NONE;
 	h->sy_period = SCHED_NONE;
 	h->retry_after = SCHED_NONE;
+	h->adaptive = SCHED_NONE;
 }
 
 static int64_t sched_min(int64_t a, int64_t b)
@@ -55,6 +58,10 @@ struct sched_next sched_after_success(const struct sched_policy *p, int64_t now,
 	int64_t max = p->hint_max > best ? p->hint_max : best;
 
 	snprintf(n.reason, sizeof n.reason, "interval %llds", (long long)best);
+	if (h && h->adaptive != SCHED_NONE) {
+		best = h->adaptive < p->floor ? p->floor : sched_min(h->adaptive, max);
+		snprintf(n.reason, sizeof n.reason, "adaptive %llds", (long long)best);
+	}
 	if (h) {
 		sched_raise(&n, &best, h->max_age, max, "max-age", "s", h->max_age);
 		sched_raise(&n, &best, h->expires_in, max, "expires in", "s", h->expires_in);
@@ -69,6 +76,37 @@ struct sched_next sched_after_success(const struct sched_policy *p, int64_t now,
 	}
 	n.at = now + best;
 	return n;
+}
+
+static int sched_cmp_desc(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int64_t sched_adaptive_interval(const struct sched_policy *p, int64_t now, const int64_t *times,
+                                size_t n)
+{
+	int64_t t[64], gaps[64];
+	size_t nt = 0, ng = 0;
+
+	if (n > 64)
+		n = 64;
+	memcpy(t, times, n * sizeof *t);
+	qsort(t, n, sizeof *t, sched_cmp_desc);
+	for (size_t i = 0; i < n; i++)
+		if (t[i] > 0 && (nt == 0 || t[i] != t[nt - 1]))
+			t[nt++] = t[i];
+	if (nt < SCHED_ADAPTIVE_MIN)
+		return SCHED_NONE;
+	for (size_t i = 0; i + 1 < nt; i++)
+		gaps[ng++] = t[i] - t[i + 1];
+	qsort(gaps, ng, sizeof *gaps, sched_cmp_desc);
+	int64_t typical = gaps[ng / 2];
+	if (now - t[0] > typical)
+		typical = now - t[0];
+	int64_t d = typical / 2;
+	return d < p->floor ? p->floor : sched_min(d, p->hint_max);
 }
 
 struct sched_next sched_after_failure(const struct sched_policy *p, int64_t now, int errors,

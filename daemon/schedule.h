@@ -9,7 +9,9 @@
  * "max-age 7200s", "backoff after 3 errors") that `feedctl why` shows.
  *
  * Rules:
- *  - After a success (200 or 304) the next poll is `interval` later, raised
+ *  - After a success (200 or 304) the next poll is `interval` later (or the
+ *    feed's own rhythm, see sched_adaptive_interval, when it has no
+ *    interval of its own), raised
  *    (never lowered) by the feed's and the server's hints: Cache-Control
  *    max-age, Expires, RSS <ttl>, sy:updatePeriod/updateFrequency and
  *    Retry-After.  Hints are clamped to `hint_max`; the result is never
@@ -25,6 +27,7 @@
 #ifndef FEEDD_SCHEDULE_H
 #define FEEDD_SCHEDULE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define SCHED_NONE (-1) /* "no such hint" for every int64_t hint below */
@@ -46,6 +49,7 @@ struct sched_hints {
 	int64_t ttl_minutes; /* RSS <ttl> */
 	int64_t sy_period;   /* sy:updatePeriod / updateFrequency, seconds */
 	int64_t retry_after; /* Retry-After, seconds (a date already converted) */
+	int64_t adaptive;    /* sched_adaptive_interval: replaces interval (not a raise) */
 };
 
 struct sched_next {
@@ -60,6 +64,20 @@ void sched_hints_none(struct sched_hints *h);
 /* Next poll after a successful fetch (200 or 304). h may be NULL. */
 struct sched_next sched_after_success(const struct sched_policy *p, int64_t now,
                                       const struct sched_hints *h);
+
+/* Distinct publication times needed before a feed's rhythm is trusted. */
+#define SCHED_ADAPTIVE_MIN 4
+
+/*
+ * The interval a feed's own publishing suggests: half the typical gap
+ * between its items, where the typical gap is the median gap between its
+ * newest publication times (any order; equal times count once), or the
+ * time since the newest one when the feed has been silent for longer.
+ * Within [floor, hint_max].  SCHED_NONE when there are fewer than
+ * SCHED_ADAPTIVE_MIN distinct times (only the first 64 are looked at).
+ */
+int64_t sched_adaptive_interval(const struct sched_policy *p, int64_t now, const int64_t *times,
+                                size_t n);
 
 /*
  * Next poll after a failure.  errors: consecutive errors including this

@@ -235,6 +235,45 @@ START_TEST(a_short_max_age_does_not_pull_the_next_poll_earlier)
 }
 END_TEST
 
+/* An RSS document with n items published every gap seconds, the newest age seconds ago. */
+static char *rhythm_doc(int n, int64_t gap, int64_t age)
+{
+	size_t cap = 256 + (size_t)n * 160;
+	char *d = malloc(cap), *p = d;
+	p += sprintf(p, "<rss version=\"2.0\"><channel><title>r</title>");
+	for (int i = 0; i < n; i++) {
+		time_t t = time(NULL) - (time_t)(age + i * gap);
+		char date[64];
+		strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime(&t));
+		p += sprintf(p, "<item><guid>r%d</guid><pubDate>%s</pubDate></item>", i, date);
+	}
+	sprintf(p, "</channel></rss>");
+	return d;
+}
+
+START_TEST(the_schedule_adapts_to_how_often_the_feed_publishes)
+{
+	char *doc = rhythm_doc(6, 6 * 3600, 3600);
+	route("/rhythm", 200, NULL, doc);
+	int64_t id = add_feed("/rhythm");
+	poll1(id); /* nothing stored yet: the interval */
+	poll1(id);
+	struct store_feed f;
+	feed_get(id, &f);
+	ck_assert_str_eq(f.next_poll_reason, "adaptive 10800s");
+	ck_assert_int_eq(f.next_poll - f.last_fetch, 10800);
+	store_feed_clear(&f);
+
+	/* a feed with an interval of its own keeps it */
+	ck_assert_int_eq(store_feed_set_user(st, id, NULL, 7200, false), STORE_OK);
+	poll1(id);
+	feed_get(id, &f);
+	ck_assert_str_eq(f.next_poll_reason, "interval 7200s");
+	store_feed_clear(&f);
+	free(doc);
+}
+END_TEST
+
 START_TEST(retry_after_on_503_sets_the_next_poll)
 {
 	route("/busy", 503, "Retry-After: 7000\n", "<html>busy</html>");
@@ -712,6 +751,7 @@ static Suite *poll_suite(void)
 	tcase_add_test(tc, validators_are_stored_and_a_304_refreshes_the_state);
 	tcase_add_test(tc, max_age_pushes_the_next_poll_later);
 	tcase_add_test(tc, a_short_max_age_does_not_pull_the_next_poll_earlier);
+	tcase_add_test(tc, the_schedule_adapts_to_how_often_the_feed_publishes);
 	tcase_add_test(tc, retry_after_on_503_sets_the_next_poll);
 	tcase_add_test(tc, a_far_future_retry_after_date_is_clamped);
 	tcase_add_test(tc, server_errors_back_off_exponentially_with_jitter);

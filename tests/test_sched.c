@@ -170,6 +170,56 @@ START_TEST(jitter_percent_is_configurable)
 }
 END_TEST
 
+START_TEST(adaptive_interval_is_half_the_typical_gap)
+{
+	/* a post every 6 hours, the last one an hour ago */
+	int64_t t[] = {NOW - 3600, NOW - 3600 - 21600, NOW - 3600 - 2 * 21600,
+	               NOW - 3600 - 3 * 21600, NOW - 3600 - 4 * 21600};
+	ck_assert_int_eq(sched_adaptive_interval(&pol, NOW, t, 5), 10800);
+}
+END_TEST
+
+START_TEST(adaptive_interval_needs_enough_distinct_times)
+{
+	int64_t same[] = {NOW - 100, NOW - 100, NOW - 100, NOW - 100, NOW - 100};
+	ck_assert_int_eq(sched_adaptive_interval(&pol, NOW, same, 5), SCHED_NONE);
+	int64_t three[] = {NOW - 100, NOW - 200, NOW - 300};
+	ck_assert_int_eq(sched_adaptive_interval(&pol, NOW, three, 3), SCHED_NONE);
+}
+END_TEST
+
+START_TEST(adaptive_interval_stays_within_floor_and_max)
+{
+	int64_t busy[] = {NOW - 60, NOW - 120, NOW - 180, NOW - 240, NOW - 300};
+	ck_assert_int_eq(sched_adaptive_interval(&pol, NOW, busy, 5), 900);
+	int64_t rare[] = {NOW - 86400 * 30, NOW - 86400 * 60, NOW - 86400 * 90, NOW - 86400 * 120};
+	ck_assert_int_eq(sched_adaptive_interval(&pol, NOW, rare, 4), 86400);
+}
+END_TEST
+
+START_TEST(a_long_silence_slows_an_adaptive_feed)
+{
+	/* a burst of posts a minute apart, ten days ago */
+	int64_t t[] = {NOW - 864000, NOW - 864060, NOW - 864120, NOW - 864180, NOW - 864240};
+	ck_assert_int_eq(sched_adaptive_interval(&pol, NOW, t, 5), 86400);
+}
+END_TEST
+
+START_TEST(adaptive_replaces_the_interval_and_hints_still_raise_it)
+{
+	hints.adaptive = 10800;
+	struct sched_next n = sched_after_success(&pol, NOW, &hints);
+	ck_assert_int_eq(n.at, NOW + 10800);
+	ck_assert_str_eq(n.reason, "adaptive 10800s");
+	hints.adaptive = 1000;
+	n = sched_after_success(&pol, NOW, &hints);
+	ck_assert_int_eq(n.at, NOW + 1000); /* shorter than the interval: allowed */
+	hints.max_age = 20000;
+	n = sched_after_success(&pol, NOW, &hints);
+	ck_assert_int_eq(n.at, NOW + 20000);
+}
+END_TEST
+
 START_TEST(startup_keeps_a_future_schedule)
 {
 	struct sched_next n = sched_startup(&pol, NOW, NOW + 500, 3600, 12345);
@@ -218,6 +268,11 @@ static Suite *sched_suite(void)
 	tcase_add_test(tc, backoff_stops_at_cap);
 	tcase_add_test(tc, jitter_spans_minus_to_plus_twenty_percent);
 	tcase_add_test(tc, jitter_percent_is_configurable);
+	tcase_add_test(tc, adaptive_interval_is_half_the_typical_gap);
+	tcase_add_test(tc, adaptive_interval_needs_enough_distinct_times);
+	tcase_add_test(tc, adaptive_interval_stays_within_floor_and_max);
+	tcase_add_test(tc, a_long_silence_slows_an_adaptive_feed);
+	tcase_add_test(tc, adaptive_replaces_the_interval_and_hints_still_raise_it);
 	tcase_add_test(tc, startup_keeps_a_future_schedule);
 	tcase_add_test(tc, startup_spreads_overdue_feeds_over_the_interval);
 	tcase_add_test(tc, startup_spread_window_can_be_shorter);
