@@ -1,0 +1,1148 @@
+/*
+ * notify.c - the subscriber socket server (see notify.h for the protocol
+ * decisions and how the daemon drives it).
+ *
+ * Structure
+ * - Peers are plain structs in a TAILQ.  A peer in trouble is flagged
+ *   CLOSING (no more reading, its output still flushes) and then GONE;
+ *   GONE peers are freed by a separate "reap" event of the server, never
+ *   from inside one of the peer's own callbacks.
+ * - Delivery has one path: notify_client_pump() moves a subscriber's
+ *   cursor forward by reading "events after cursor" (notify_read_step)
+ *   in steps of replay_batch, while it is behind the head and its output
+ *   is under the limit.  It runs after a commit, after sub, when the
+ *   output drains below half the limit, and on the heartbeat timer.
+ * - The cache is a ring of serialized event lines that holds every event
+ *   with lo < seq <= hi (lines with seq and feed id).  It is filled by
+ *   unfiltered reads of the store after hi, so a hundred subscribers
+ *   following the head cost one SQLite read and one serialization per
+ *   event, not a hundred.  A cursor outside [lo, hi] reads the store
+ *   directly (with the subscriber's filter): replay of old events.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "common_json.h"
+#include "notify.h"
+#include "store.h"
+
+enum {
+	NC_SUBSCRIBED = 1 << 0,
+	NC_LIVE = 1 << 1,	  /* the live marker was sent */
+	NC_CLOSING = 1 << 2,	  /* flush the output, then close */
+	NC_GONE = 1 << 3,	  /* to be freed by the reap event */
+	NC_READ_PAUSED = 1 << 4,  /* requests not read while the output is full */
+	NC_EOF = 1 << 5,	  /* the client shut down its sending side */
+};
+
+struct notify_client {
+	TAILQ_ENTRY(notify_client) entry;
+	struct notify *n;
+	struct bufferevent *bev;
+	struct event *timer;	/* sub timeout, then heartbeat */
+	unsigned flags;
+	uint64_t id;
+	int64_t cursor;		/* every event <= cursor was queued (or filtered out) */
+	int64_t *feeds;		/* sorted filter, NULL for all */
+	size_t nfeeds;
+	char *live_id;		/* raw JSON of the sub's "id", echoed in "live" */
+	struct timeval last_queued;
+};
+TAILQ_HEAD(notify_clients, notify_client);
+
+struct notify_line {
+	int64_t seq;
+	int64_t feed_id;
+	char *text;
+	size_t len;
+};
+
+struct notify_cache {
+	struct notify_line *ring;
+	size_t cap;		/* slots */
+	size_t start;		/* index of the oldest line */
+	size_t count;
+	size_t bytes;
+	int64_t lo, hi;		/* holds every event with lo < seq <= hi */
+};
+
+struct notify {
+	struct event_base *base;
+	struct store *store;
+	struct notify_limits lim;
+	notify_log_fn log;
+	void *log_ud;
+	char epoch[STORE_EPOCH_LEN + 1];
+	int64_t head;
+
+	struct evconnlistener *listener;
+	struct event *listen_retry;
+	char *path;		/* socket file we created, NULL otherwise */
+	dev_t path_dev;
+	ino_t path_ino;
+
+	struct notify_clients clients;
+	size_t nclients;	/* not closing */
+	size_t nconns;		/* all */
+	uint64_t next_id;
+	struct event *reap;
+	bool shutting_down;
+
+	struct notify_cache cache;
+	struct buf scratch;
+};
+
+/* What a read step hands to the store callbacks. */
+struct notify_read {
+	struct notify *n;
+	struct notify_client *c;
+	int failed;
+};
+
+static void notify_client_pump(struct notify_client *c);
+static void notify_client_close(struct notify_client *c);
+static void notify_client_requests(struct notify_client *c);
+
+/* ---------------------------------------------------------------- helpers */
+
+__attribute__((format(printf, 3, 4))) static void notify_logf(struct notify *n, int prio,
+							      const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	if (!n->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	n->log(n->log_ud, prio, msg);
+}
+
+static struct timeval notify_tv(int64_t ms)
+{
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+	return tv;
+}
+
+static int64_t notify_ms_since(struct notify *n, const struct timeval *t)
+{
+	struct timeval now;
+	event_base_gettimeofday_cached(n->base, &now);
+	return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_usec - t->tv_usec) / 1000;
+}
+
+static size_t notify_outlen(const struct notify_client *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+static void notify_cursor_key(struct cjson_w *w, struct notify *n, const char *key, int64_t seq)
+{
+	char cur[STORE_CURSOR_MAX];
+	store_cursor_format(cur, sizeof cur, n->epoch, seq);
+	cjson_w_kstr(w, key, cur);
+}
+
+void notify_limits_default(struct notify_limits *l)
+{
+	l->max_clients = 256;
+	l->max_line = 64 * 1024;
+	l->sub_timeout_ms = 10 * 1000;
+	l->output_limit = 1024 * 1024;
+	l->stall_timeout_ms = 60 * 1000;
+	l->heartbeat_ms = 30 * 1000;
+	l->replay_batch = 256;
+	l->cache_events = 4096;
+	l->cache_bytes = 8u << 20;
+}
+
+static void notify_limits_sane(struct notify_limits *l)
+{
+	if (!l->max_clients)
+		l->max_clients = 1;
+	if (l->max_line < 64)
+		l->max_line = 64;
+	if (l->output_limit < 4096)
+		l->output_limit = 4096;
+	if (!l->replay_batch)
+		l->replay_batch = 1;
+	if (l->sub_timeout_ms <= 0)
+		l->sub_timeout_ms = 1;
+	if (l->stall_timeout_ms <= 0)
+		l->stall_timeout_ms = 1;
+	if (l->heartbeat_ms < 0)
+		l->heartbeat_ms = 0;
+}
+
+/* ---------------------------------------------------------------- the cache */
+
+static struct notify_line *notify_cache_at(struct notify_cache *k, size_t i)
+{
+	return &k->ring[(k->start + i) % k->cap];
+}
+
+static void notify_cache_evict(struct notify_cache *k)
+{
+	struct notify_line *l = notify_cache_at(k, 0);
+	k->lo = l->seq;
+	k->bytes -= l->len;
+	free(l->text);
+	l->text = NULL;
+	k->start = (k->start + 1) % k->cap;
+	k->count--;
+}
+
+/* Empties the cache; it then covers nothing but (at, at]. */
+static void notify_cache_reset(struct notify_cache *k, int64_t at)
+{
+	while (k->count)
+		notify_cache_evict(k);
+	k->start = 0;
+	k->lo = k->hi = at;
+}
+
+static int notify_cache_init(struct notify_cache *k, size_t events, int64_t at)
+{
+	k->cap = events ? events : 1;
+	k->ring = calloc(k->cap, sizeof *k->ring);
+	k->start = k->count = k->bytes = 0;
+	k->lo = k->hi = at;
+	return k->ring ? 0 : -1;
+}
+
+/* Appends the line of event seq (the next one after hi).  Takes text. */
+static void notify_cache_push(struct notify *n, int64_t seq, int64_t feed_id, char *text,
+			      size_t len)
+{
+	struct notify_cache *k = &n->cache;
+	if (len > n->lim.cache_bytes) {
+		free(text);
+		notify_cache_reset(k, seq);
+		return;
+	}
+	while (k->count && (k->count == k->cap || k->bytes + len > n->lim.cache_bytes))
+		notify_cache_evict(k);
+	*notify_cache_at(k, k->count) = (struct notify_line){seq, feed_id, text, len};
+	k->count++;
+	k->bytes += len;
+	k->hi = seq;
+}
+
+/* Index of the first line with seq > after (count when none). */
+static size_t notify_cache_find(struct notify_cache *k, int64_t after)
+{
+	size_t a = 0, b = k->count;
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		if (notify_cache_at(k, m)->seq <= after)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a;
+}
+
+/* ---------------------------------------------------------------- serialization */
+
+/* The item event line of ev into n->scratch (emptied first). */
+static int notify_event_line(struct notify *n, const struct store_event *ev)
+{
+	struct cjson_w w;
+	n->scratch.len = 0;
+	cjson_w_init(&w, &n->scratch);
+	cjson_w_obj(&w);
+	cjson_w_kstr(&w, "ev", "item");
+	notify_cursor_key(&w, n, "cursor", ev->seq);
+	cjson_w_kstr(&w, "kind", store_event_kind_name(ev->kind));
+	cjson_w_key(&w, "feed");
+	cjson_w_obj(&w);
+	cjson_w_kint(&w, "id", ev->feed_id);
+	cjson_w_kstr(&w, "url", ev->feed_url ? ev->feed_url : "");
+	if (ev->feed_title)
+		cjson_w_kstr(&w, "title", ev->feed_title);
+	cjson_w_obj_end(&w);
+	cjson_w_key(&w, "item");
+	if (!w.err && json_item(w.b, ev->item))
+		w.err = -1;
+	w.want_value = false;
+	cjson_w_obj_end(&w);
+	return cjson_w_line(&w);
+}
+
+static int notify_feed_wanted(const struct notify_client *c, int64_t feed_id)
+{
+	size_t a = 0, b = c->nfeeds;
+	if (!c->feeds)
+		return 1;
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		if (c->feeds[m] == feed_id)
+			return 1;
+		if (c->feeds[m] < feed_id)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- sending */
+
+static void notify_client_queue(struct notify_client *c, const char *line, size_t len)
+{
+	if (c->flags & NC_GONE)
+		return;
+	bufferevent_write(c->bev, line, len);
+	event_base_gettimeofday_cached(c->n->base, &c->last_queued);
+}
+
+/* Queues the JSON line being written in w (into n->scratch). */
+static void notify_client_queue_w(struct notify_client *c, struct cjson_w *w)
+{
+	if (cjson_w_line(w) == 0)
+		notify_client_queue(c, w->b->data, w->b->len);
+	else
+		notify_logf(c->n, 3, "client %" PRIu64 ": out of memory", c->id);
+}
+
+/* {"ev":"error","code":..,"message":..[,"id":..]}; close afterwards when asked. */
+static void notify_client_error(struct notify_client *c, const char *code, const char *msg,
+				const struct cjson *id, bool close)
+{
+	struct cjson_w w;
+	c->n->scratch.len = 0;
+	cjson_w_init(&w, &c->n->scratch);
+	cjson_w_obj(&w);
+	cjson_w_kstr(&w, "ev", "error");
+	cjson_w_kstr(&w, "code", code);
+	cjson_w_kstr(&w, "message", msg);
+	if (id) {
+		cjson_w_key(&w, "id");
+		cjson_w_raw(&w, id->raw, id->rawlen);
+	}
+	cjson_w_obj_end(&w);
+	notify_client_queue_w(c, &w);
+	notify_logf(c->n, close ? 4 : 6, "client %" PRIu64 ": %s: %s%s", c->id, code, msg,
+		    close ? " (closing)" : "");
+	if (close)
+		notify_client_close(c);
+}
+
+/* {"ev":EV,"head":..} plus the sub's id for live. */
+static void notify_client_marker(struct notify_client *c, const char *ev, const char *id)
+{
+	struct cjson_w w;
+	c->n->scratch.len = 0;
+	cjson_w_init(&w, &c->n->scratch);
+	cjson_w_obj(&w);
+	cjson_w_kstr(&w, "ev", ev);
+	notify_cursor_key(&w, c->n, "head", c->n->head);
+	if (id) {
+		cjson_w_key(&w, "id");
+		cjson_w_raw(&w, id, strlen(id));
+	}
+	cjson_w_obj_end(&w);
+	notify_client_queue_w(c, &w);
+}
+
+/* ---------------------------------------------------------------- the one read path */
+
+static int notify_direct_cb(void *ud, const struct store_event *ev)
+{
+	struct notify_read *r = ud;
+	if (notify_event_line(r->n, ev)) {
+		r->failed = 1;
+		return 1;
+	}
+	notify_client_queue(r->c, r->n->scratch.data, r->n->scratch.len);
+	r->c->cursor = ev->seq;
+	return 0;
+}
+
+static int notify_fill_cb(void *ud, const struct store_event *ev)
+{
+	struct notify_read *r = ud;
+	char *copy;
+	if (notify_event_line(r->n, ev) || !(copy = malloc(r->n->scratch.len))) {
+		r->failed = 1;
+		return 1;
+	}
+	memcpy(copy, r->n->scratch.data, r->n->scratch.len);
+	notify_cache_push(r->n, ev->seq, ev->feed_id, copy, r->n->scratch.len);
+	return 0;
+}
+
+/* Reads up to replay_batch events after hi into the cache.  0, or -1 on a store error. */
+static int notify_cache_fill(struct notify *n)
+{
+	struct notify_read r = {.n = n};
+	size_t got = 0;
+	int64_t last = n->cache.hi;
+	enum store_err e = store_events_after(n->store, n->cache.hi, NULL, 0, n->lim.replay_batch,
+					      notify_fill_cb, &r, &got, &last);
+	if (e != STORE_OK || r.failed) {
+		notify_logf(n, 3, "reading events after %" PRId64 ": %s", n->cache.hi,
+			    e != STORE_OK ? store_errmsg(n->store) : "out of memory");
+		return -1;
+	}
+	/* A short read saw everything committed: the cache is complete up to head. */
+	if (got < n->lim.replay_batch && n->cache.hi < n->head)
+		n->cache.hi = n->head;
+	if (n->cache.hi > n->head)
+		n->head = n->cache.hi;
+	return 0;
+}
+
+/* Serves the client from the cache (its cursor is within [lo, hi]). */
+static void notify_cache_serve(struct notify_client *c)
+{
+	struct notify_cache *k = &c->n->cache;
+	size_t i = notify_cache_find(k, c->cursor);
+	for (size_t sent = 0; i < k->count && sent < c->n->lim.replay_batch; i++) {
+		const struct notify_line *l = notify_cache_at(k, i);
+		if (notify_feed_wanted(c, l->feed_id)) {
+			notify_client_queue(c, l->text, l->len);
+			sent++;
+		}
+		c->cursor = l->seq;
+	}
+	if (i == k->count)
+		c->cursor = k->hi;
+}
+
+/* Reads the store directly (cursor before the cache).  0, or -1 after closing c. */
+static int notify_direct_read(struct notify_client *c)
+{
+	struct notify *n = c->n;
+	struct notify_read r = {.n = n, .c = c};
+	int64_t pruned = 0, last = c->cursor;
+	size_t got = 0;
+	enum store_err e = store_pruned_upto(n->store, &pruned);
+	if (e == STORE_OK && c->cursor < pruned) {
+		notify_client_error(c, "cursor_expired",
+				    "events after the cursor were pruned while the client lagged",
+				    NULL, true);
+		return -1;
+	}
+	if (e == STORE_OK)
+		e = store_events_after(n->store, c->cursor, c->feeds, c->nfeeds,
+				       n->lim.replay_batch, notify_direct_cb, &r, &got, &last);
+	if (e != STORE_OK || r.failed) {
+		notify_logf(n, 3, "client %" PRIu64 ": reading events: %s", c->id,
+			    e != STORE_OK ? store_errmsg(n->store) : "out of memory");
+		return -1;
+	}
+	if (got < n->lim.replay_batch && c->cursor < n->head)
+		c->cursor = n->head;
+	return 0;
+}
+
+/*
+ * One step of "read the events after the client's cursor": at most
+ * replay_batch events.  Returns 0 when it made progress, -1 when it could
+ * not (store error, or the client was closed).
+ */
+static int notify_read_step(struct notify_client *c)
+{
+	struct notify_cache *k = &c->n->cache;
+	int64_t before = c->cursor;
+	if (c->cursor > k->hi)
+		notify_cache_reset(k, c->cursor);
+	if (c->cursor == k->hi && k->hi < c->n->head && notify_cache_fill(c->n))
+		return -1;
+	if (c->cursor >= k->lo && c->cursor <= k->hi)
+		notify_cache_serve(c);
+	else if (notify_direct_read(c))
+		return -1;
+	return c->cursor > before ? 0 : -1;
+}
+
+static void notify_client_pump(struct notify_client *c)
+{
+	struct notify *n = c->n;
+	if ((c->flags & (NC_SUBSCRIBED | NC_CLOSING)) != NC_SUBSCRIBED)
+		return;
+	while (c->cursor < n->head && notify_outlen(c) < n->lim.output_limit)
+		if (notify_read_step(c))
+			return;
+	if (!(c->flags & NC_LIVE) && c->cursor >= n->head && !(c->flags & NC_CLOSING)) {
+		c->flags |= NC_LIVE;
+		notify_client_marker(c, "live", c->live_id);
+	}
+}
+
+/* ---------------------------------------------------------------- peers: lifecycle */
+
+static void notify_reap_cb(evutil_socket_t fd, short what, void *ud)
+{
+	struct notify *n = ud;
+	struct notify_client *c, *next;
+	(void)fd;
+	(void)what;
+	for (c = TAILQ_FIRST(&n->clients); c; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (!(c->flags & NC_GONE))
+			continue;
+		TAILQ_REMOVE(&n->clients, c, entry);
+		bufferevent_free(c->bev);
+		event_free(c->timer);
+		free(c->feeds);
+		free(c->live_id);
+		free(c);
+		n->nconns--;
+	}
+}
+
+static void notify_client_gone(struct notify_client *c)
+{
+	if (c->flags & NC_GONE)
+		return;
+	if (!(c->flags & NC_CLOSING))
+		c->n->nclients--;
+	c->flags |= NC_GONE | NC_CLOSING;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	evtimer_del(c->timer);
+	event_active(c->n->reap, EV_TIMEOUT, 0);
+}
+
+/* Stop reading; close once the output is flushed (or the peer stalls). */
+static void notify_client_close(struct notify_client *c)
+{
+	if (c->flags & NC_CLOSING)
+		return;
+	c->flags |= NC_CLOSING;
+	c->n->nclients--;
+	bufferevent_disable(c->bev, EV_READ);
+	evtimer_del(c->timer);
+	if (notify_outlen(c) == 0)
+		notify_client_gone(c);
+}
+
+static void notify_client_arm(struct notify_client *c, int64_t ms)
+{
+	struct timeval tv = notify_tv(ms > 0 ? ms : 1);
+	evtimer_add(c->timer, &tv);
+}
+
+static void notify_client_timer_cb(evutil_socket_t fd, short what, void *ud)
+{
+	struct notify_client *c = ud;
+	struct notify *n = c->n;
+	(void)fd;
+	(void)what;
+	if (c->flags & NC_CLOSING)
+		return;
+	if (!(c->flags & NC_SUBSCRIBED)) {
+		char msg[96];
+		snprintf(msg, sizeof msg, "no sub request within %" PRId64 " ms",
+			 n->lim.sub_timeout_ms);
+		notify_client_error(c, "bad_request", msg, NULL, true);
+		return;
+	}
+	notify_client_pump(c); /* retries after a failed store read */
+	if (!n->lim.heartbeat_ms)
+		return;
+	int64_t quiet = notify_ms_since(n, &c->last_queued);
+	if (quiet >= n->lim.heartbeat_ms && notify_outlen(c) == 0) {
+		notify_client_marker(c, "hb", NULL);
+		quiet = 0;
+	}
+	notify_client_arm(c, quiet < n->lim.heartbeat_ms ? n->lim.heartbeat_ms - quiet
+							  : n->lim.heartbeat_ms);
+}
+
+static void notify_client_readcb(struct bufferevent *bev, void *ud)
+{
+	(void)bev;
+	notify_client_requests(ud);
+}
+
+static void notify_client_writecb(struct bufferevent *bev, void *ud)
+{
+	struct notify_client *c = ud;
+	(void)bev;
+	if (c->flags & NC_GONE)
+		return;
+	if (c->flags & NC_CLOSING) {
+		if (notify_outlen(c) == 0)
+			notify_client_gone(c);
+		return;
+	}
+	if (c->flags & NC_READ_PAUSED) {
+		c->flags &= ~NC_READ_PAUSED;
+		if (!(c->flags & NC_EOF))
+			bufferevent_enable(c->bev, EV_READ);
+		notify_client_requests(c);
+	}
+	notify_client_pump(c);
+}
+
+static void notify_client_eventcb(struct bufferevent *bev, short what, void *ud)
+{
+	struct notify_client *c = ud;
+	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT) {
+		notify_logf(c->n, 4, "client %" PRIu64 ": stalled with %zu bytes pending, dropped",
+			    c->id, notify_outlen(c));
+		notify_client_gone(c);
+	} else if (what & BEV_EVENT_ERROR) {
+		notify_client_gone(c);
+	} else if (what & BEV_EVENT_EOF) {
+		/* A subscriber may shut down its sending side and go on reading
+		 * (socat, nc); anyone else can no longer say anything useful. */
+		c->flags |= NC_EOF;
+		if (!(c->flags & NC_SUBSCRIBED) ||
+		    evbuffer_get_length(bufferevent_get_input(c->bev)))
+			notify_client_gone(c);
+	}
+}
+
+static void notify_client_apply_limits(struct notify_client *c)
+{
+	struct notify_limits *l = &c->n->lim;
+	struct timeval stall = notify_tv(l->stall_timeout_ms);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, l->max_line + 2);
+	bufferevent_setwatermark(c->bev, EV_WRITE, l->output_limit / 2, 0);
+	bufferevent_set_timeouts(c->bev, NULL, &stall);
+}
+
+/* ---------------------------------------------------------------- requests */
+
+static int notify_cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* "feeds": a non-empty array of positive integers.  Sorted, deduplicated. */
+static const char *notify_parse_feeds(const struct cjson *v, int64_t **out, size_t *nout)
+{
+	if (v->type != CJSON_ARR)
+		return "\"feeds\" must be an array of feed ids";
+	if (v->u.arr.n == 0)
+		return "\"feeds\" must not be empty";
+	int64_t *f = malloc(v->u.arr.n * sizeof *f);
+	size_t n = 0;
+	if (!f)
+		return "out of memory";
+	for (size_t i = 0; i < v->u.arr.n; i++) {
+		if (v->u.arr.v[i].type != CJSON_INT || v->u.arr.v[i].u.i <= 0) {
+			free(f);
+			return "\"feeds\" must hold positive integers";
+		}
+		f[i] = v->u.arr.v[i].u.i;
+	}
+	qsort(f, v->u.arr.n, sizeof *f, notify_cmp_i64);
+	for (size_t i = 0; i < v->u.arr.n; i++)
+		if (!n || f[n - 1] != f[i])
+			f[n++] = f[i];
+	*out = f;
+	*nout = n;
+	return NULL;
+}
+
+/*
+ * The starting cursor for "after" (NULL: from the head on).  Returns 0,
+ * 1 after a bad_request (connection stays), -1 after a cursor error (closing).
+ */
+static int notify_sub_after(struct notify_client *c, const struct cjson *after,
+			    const struct cjson *id, int64_t *cursor)
+{
+	struct notify *n = c->n;
+	struct store_cursor cur;
+	enum store_cursor_state st;
+	if (!after || after->type == CJSON_NULL) {
+		*cursor = n->head;
+		return 0;
+	}
+	if (after->type != CJSON_STR) {
+		notify_client_error(c, "bad_request", "\"after\" must be a cursor string or \"oldest\"",
+				    id, false);
+		return 1;
+	}
+	if (strcmp(after->u.str.s, "oldest") == 0) {
+		if (store_pruned_upto(n->store, cursor) == STORE_OK)
+			return 0;
+	} else if (!store_cursor_parse(after->u.str.s, &cur)) {
+		notify_client_error(c, "bad_request", "malformed cursor (expected \"<epoch>:<seq>\")",
+				    id, false);
+		return 1;
+	} else if (store_cursor_check(n->store, &cur, &st) == STORE_OK) {
+		static const char *const why[] = {
+			[STORE_CURSOR_EPOCH_MISMATCH] = "the cursor belongs to another database",
+			[STORE_CURSOR_EXPIRED] = "events after the cursor were removed by retention",
+			[STORE_CURSOR_AHEAD] = "the cursor is beyond the head",
+		};
+		if (st == STORE_CURSOR_OK) {
+			*cursor = cur.seq;
+			return 0;
+		}
+		notify_client_error(c, store_cursor_state_name(st), why[st], id, true);
+		return -1;
+	}
+	notify_logf(n, 3, "client %" PRIu64 ": %s", c->id, store_errmsg(n->store));
+	notify_client_error(c, "bad_request", "the store could not be read, try again", id, false);
+	return 1;
+}
+
+static void notify_subscribe(struct notify_client *c, const struct cjson *req,
+			     const struct cjson *id)
+{
+	struct notify *n = c->n;
+	const struct cjson *feeds = cjson_get(req, "feeds");
+	int64_t *f = NULL, cursor = 0;
+	size_t nf = 0;
+	const char *bad = NULL;
+	if (c->flags & NC_SUBSCRIBED)
+		bad = "already subscribed on this connection";
+	else if (feeds && feeds->type != CJSON_NULL)
+		bad = notify_parse_feeds(feeds, &f, &nf);
+	if (bad) {
+		notify_client_error(c, "bad_request", bad, id, false);
+		return;
+	}
+	if (notify_sub_after(c, cjson_get(req, "after"), id, &cursor)) {
+		free(f);
+		return;
+	}
+	if (id && !(c->live_id = strndup(id->raw, id->rawlen))) {
+		free(f);
+		notify_client_error(c, "bad_request", "out of memory", id, false);
+		return;
+	}
+	c->feeds = f;
+	c->nfeeds = nf;
+	c->cursor = cursor;
+	c->flags |= NC_SUBSCRIBED;
+	notify_logf(n, 7, "client %" PRIu64 ": sub after %" PRId64 " (%zu feeds)", c->id, cursor,
+		    nf);
+	evtimer_del(c->timer);
+	if (n->lim.heartbeat_ms)
+		notify_client_arm(c, n->lim.heartbeat_ms);
+	notify_client_pump(c);
+}
+
+static void notify_request(struct notify_client *c, const char *line, size_t len)
+{
+	struct cjson req;
+	char err[128], msg[160];
+	if (cjson_parse(line, len, &req, err, sizeof err)) {
+		snprintf(msg, sizeof msg, "not JSON: %s", err);
+		notify_client_error(c, "bad_request", msg, NULL, false);
+		return;
+	}
+	const struct cjson *id = cjson_get(&req, "id");
+	const struct cjson *op = cjson_get(&req, "op");
+	if (id && id->type != CJSON_STR && id->type != CJSON_INT) {
+		notify_client_error(c, "bad_request", "\"id\" must be a string or an integer", NULL,
+				    false);
+	} else if (req.type != CJSON_OBJ) {
+		notify_client_error(c, "bad_request", "a request is a JSON object", NULL, false);
+	} else if (!op || op->type != CJSON_STR) {
+		notify_client_error(c, "bad_request", "\"op\" (a string) is missing", id, false);
+	} else if (strcmp(op->u.str.s, "sub") == 0) {
+		notify_subscribe(c, &req, id);
+	} else {
+		notify_client_error(c, "bad_request", "unknown op (known: sub)", id, false);
+	}
+	cjson_free(&req);
+}
+
+static bool notify_blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return false;
+	return true;
+}
+
+/* Handles every complete line in the input; checks the length as data arrives. */
+static void notify_client_requests(struct notify_client *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t max = c->n->lim.max_line;
+	while (!(c->flags & NC_CLOSING) && evbuffer_get_length(in)) {
+		if (notify_outlen(c) >= c->n->lim.output_limit) {
+			c->flags |= NC_READ_PAUSED;
+			bufferevent_disable(c->bev, EV_READ);
+			return;
+		}
+		size_t eol_len = 0;
+		struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		size_t linelen = p.pos < 0 ? evbuffer_get_length(in) : (size_t)p.pos;
+		if (linelen > max) {
+			char msg[96];
+			snprintf(msg, sizeof msg, "request line longer than %zu bytes", max);
+			notify_client_error(c, "line_too_long", msg, NULL, true);
+			return;
+		}
+		if (p.pos < 0)
+			return;
+		const char *line = (const char *)evbuffer_pullup(in, (ssize_t)linelen + 1);
+		if (line && !notify_blank(line, linelen))
+			notify_request(c, line, linelen);
+		evbuffer_drain(in, linelen + 1);
+	}
+	if ((c->flags & NC_EOF) && !(c->flags & NC_SUBSCRIBED))
+		notify_client_gone(c);
+}
+
+/* ---------------------------------------------------------------- accepting */
+
+static void notify_hello(struct notify_client *c)
+{
+	struct notify *n = c->n;
+	int64_t head = 0, oldest = 0;
+	struct cjson_w w;
+	if (store_head(n->store, &head) == STORE_OK && head > n->head)
+		n->head = head;
+	if (store_oldest(n->store, &oldest) != STORE_OK || oldest <= 0)
+		oldest = n->head;
+	n->scratch.len = 0;
+	cjson_w_init(&w, &n->scratch);
+	cjson_w_obj(&w);
+	cjson_w_kstr(&w, "ev", "hello");
+	cjson_w_kint(&w, "proto", 1);
+	cjson_w_kstr(&w, "epoch", n->epoch);
+	notify_cursor_key(&w, n, "head", n->head);
+	notify_cursor_key(&w, n, "oldest", oldest);
+	cjson_w_obj_end(&w);
+	notify_client_queue_w(c, &w);
+}
+
+static void notify_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+			     int salen, void *ud)
+{
+	struct notify *n = ud;
+	struct notify_client *c = calloc(1, sizeof *c);
+	(void)l;
+	(void)sa;
+	(void)salen;
+	if (c)
+		c->bev = bufferevent_socket_new(n->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c && c->bev)
+		c->timer = evtimer_new(n->base, notify_client_timer_cb, c);
+	if (!c || !c->bev || !c->timer) {
+		notify_logf(n, 3, "out of memory accepting a subscriber");
+		if (c && c->bev)
+			bufferevent_free(c->bev);
+		else
+			evutil_closesocket(fd);
+		free(c);
+		return;
+	}
+	c->n = n;
+	c->id = ++n->next_id;
+	TAILQ_INSERT_TAIL(&n->clients, c, entry);
+	n->nconns++;
+	n->nclients++;
+	bufferevent_setcb(c->bev, notify_client_readcb, notify_client_writecb,
+			  notify_client_eventcb, c);
+	notify_client_apply_limits(c);
+	bufferevent_enable(c->bev, EV_WRITE);
+	if (n->nclients > n->lim.max_clients) {
+		char msg[64];
+		snprintf(msg, sizeof msg, "at most %zu subscribers", n->lim.max_clients);
+		notify_client_error(c, "too_many_clients", msg, NULL, true);
+		return;
+	}
+	notify_hello(c);
+	notify_client_arm(c, n->lim.sub_timeout_ms);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+static void notify_listen_retry_cb(evutil_socket_t fd, short what, void *ud)
+{
+	struct notify *n = ud;
+	(void)fd;
+	(void)what;
+	if (n->listener && !n->shutting_down)
+		evconnlistener_enable(n->listener);
+}
+
+/* accept() failed (EMFILE ...): pause a second instead of spinning. */
+static void notify_accept_error_cb(struct evconnlistener *l, void *ud)
+{
+	struct notify *n = ud;
+	struct timeval sec = {1, 0};
+	notify_logf(n, 3, "accepting a subscriber: %s", strerror(errno));
+	evconnlistener_disable(l);
+	evtimer_add(n->listen_retry, &sec);
+}
+
+static int notify_adopt(struct notify *n, int fd, char *err, size_t errlen)
+{
+	evutil_make_socket_nonblocking(fd);
+	n->listener = evconnlistener_new(n->base, notify_accept_cb, n, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+					 -1, fd);
+	if (!n->listener) {
+		snprintf(err, errlen, "cannot watch the listening socket");
+		return -1;
+	}
+	evconnlistener_set_error_cb(n->listener, notify_accept_error_cb);
+	return 0;
+}
+
+int notify_listen_fd(struct notify *n, int fd, char *err, size_t errlen)
+{
+	int type = 0, domain = 0, acc = 0;
+	socklen_t len = sizeof type;
+	if (n->listener) {
+		snprintf(err, errlen, "already listening");
+		return -1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &(socklen_t){sizeof domain}) ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &(socklen_t){sizeof acc}) ||
+	    type != SOCK_STREAM || domain != AF_UNIX || !acc) {
+		snprintf(err, errlen, "fd %d is not a listening UNIX stream socket", fd);
+		return -1;
+	}
+	return notify_adopt(n, fd, err, errlen);
+}
+
+/* A socket file at path that nobody accepts on is stale: remove it.  0 when free. */
+static int notify_clear_stale(const char *path, const struct sockaddr_un *sa, char *err,
+			      size_t errlen)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1);
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket", path);
+		return -1;
+	}
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	int rc = connect(probe, (const struct sockaddr *)sa, sizeof *sa);
+	int e = errno;
+	close(probe);
+	if (rc == 0) {
+		snprintf(err, errlen, "%s: another process is listening on it", path);
+		return -1;
+	}
+	if (e != ECONNREFUSED) {
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -1;
+	}
+	if (unlink(path) != 0 && errno != ENOENT) {
+		snprintf(err, errlen, "removing stale %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int notify_listen_path(struct notify *n, const char *path, unsigned mode, char *err,
+		       size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	if (n->listener) {
+		snprintf(err, errlen, "already listening");
+		return -1;
+	}
+	if (!path || !*path || strlen(path) >= sizeof sa.sun_path) {
+		snprintf(err, errlen, "socket path empty or too long");
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (notify_clear_stale(path, &sa, err, errlen))
+		return -1;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	mode_t old = umask(0177);
+	int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	int e = errno;
+	umask(old);
+	if (rc != 0) {
+		snprintf(err, errlen, "bind %s: %s", path, strerror(e));
+		close(fd);
+		return -1;
+	}
+	if (chmod(path, mode & 07777) != 0 || listen(fd, 128) != 0 || stat(path, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(path);
+		close(fd);
+		return -1;
+	}
+	if (notify_adopt(n, fd, err, errlen)) {
+		unlink(path);
+		close(fd);
+		return -1;
+	}
+	n->path = strdup(path);
+	n->path_dev = st.st_dev;
+	n->path_ino = st.st_ino;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the server */
+
+struct notify *notify_new(struct event_base *base, struct store *store,
+			  const struct notify_limits *l, notify_log_fn log, void *log_ud)
+{
+	struct notify *n = calloc(1, sizeof *n);
+	if (!n)
+		return NULL;
+	n->base = base;
+	n->store = store;
+	n->log = log;
+	n->log_ud = log_ud;
+	if (l)
+		n->lim = *l;
+	else
+		notify_limits_default(&n->lim);
+	notify_limits_sane(&n->lim);
+	TAILQ_INIT(&n->clients);
+	snprintf(n->epoch, sizeof n->epoch, "%s", store_epoch(store));
+	n->reap = event_new(base, -1, 0, notify_reap_cb, n);
+	n->listen_retry = evtimer_new(base, notify_listen_retry_cb, n);
+	if (!n->reap || !n->listen_retry || store_head(store, &n->head) != STORE_OK ||
+	    notify_cache_init(&n->cache, n->lim.cache_events, n->head)) {
+		notify_free(n);
+		return NULL;
+	}
+	return n;
+}
+
+void notify_committed(struct notify *n, int64_t first_seq, int64_t last_seq)
+{
+	struct notify_client *c;
+	(void)first_seq;
+	if (last_seq <= 0)
+		return;
+	if (last_seq > n->head)
+		n->head = last_seq;
+	TAILQ_FOREACH(c, &n->clients, entry)
+		notify_client_pump(c);
+}
+
+void notify_forget(struct notify *n)
+{
+	notify_cache_reset(&n->cache, n->cache.hi);
+}
+
+void notify_set_limits(struct notify *n, const struct notify_limits *l)
+{
+	struct notify_client *c;
+	size_t old_events = n->lim.cache_events;
+	n->lim = *l;
+	notify_limits_sane(&n->lim);
+	if (n->lim.cache_events != old_events) {
+		struct notify_cache fresh;
+		if (notify_cache_init(&fresh, n->lim.cache_events, n->cache.hi) == 0) {
+			notify_cache_reset(&n->cache, n->cache.hi);
+			free(n->cache.ring);
+			n->cache = fresh;
+		} else {
+			n->lim.cache_events = old_events;
+		}
+	}
+	while (n->cache.count && n->cache.bytes > n->lim.cache_bytes)
+		notify_cache_evict(&n->cache);
+	TAILQ_FOREACH(c, &n->clients, entry)
+		if (!(c->flags & NC_GONE))
+			notify_client_apply_limits(c);
+}
+
+size_t notify_client_count(const struct notify *n)
+{
+	return n->nclients;
+}
+
+size_t notify_connection_count(const struct notify *n)
+{
+	return n->nconns;
+}
+
+size_t notify_output_bytes(const struct notify *n)
+{
+	const struct notify_client *c;
+	size_t sum = 0;
+	TAILQ_FOREACH(c, &n->clients, entry)
+		sum += notify_outlen(c);
+	return sum;
+}
+
+size_t notify_output_bytes_max(const struct notify *n)
+{
+	const struct notify_client *c;
+	size_t max = 0;
+	TAILQ_FOREACH(c, &n->clients, entry)
+		if (notify_outlen(c) > max)
+			max = notify_outlen(c);
+	return max;
+}
+
+/* Removes the socket file if it is still the one we bound. */
+static void notify_unlink(struct notify *n)
+{
+	struct stat st;
+	if (n->path && stat(n->path, &st) == 0 && st.st_dev == n->path_dev &&
+	    st.st_ino == n->path_ino)
+		unlink(n->path);
+	free(n->path);
+	n->path = NULL;
+}
+
+void notify_shutdown(struct notify *n)
+{
+	static const char line[] = "{\"ev\":\"shutdown\"}\n";
+	struct notify_client *c;
+	n->shutting_down = true;
+	if (n->listener)
+		evconnlistener_free(n->listener);
+	n->listener = NULL;
+	notify_unlink(n);
+	TAILQ_FOREACH(c, &n->clients, entry) {
+		if (c->flags & NC_CLOSING)
+			continue;
+		notify_client_queue(c, line, sizeof line - 1);
+		notify_client_close(c);
+	}
+}
+
+void notify_free(struct notify *n)
+{
+	struct notify_client *c;
+	if (!n)
+		return;
+	TAILQ_FOREACH(c, &n->clients, entry)
+		c->flags |= NC_GONE;
+	if (n->reap)
+		notify_reap_cb(-1, 0, n);
+	if (n->listener)
+		evconnlistener_free(n->listener);
+	notify_unlink(n);
+	if (n->reap)
+		event_free(n->reap);
+	if (n->listen_retry)
+		event_free(n->listen_retry);
+	if (n->cache.ring) {
+		notify_cache_reset(&n->cache, 0);
+		free(n->cache.ring);
+	}
+	buf_free(&n->scratch);
+	free(n);
+}

@@ -1,0 +1,275 @@
+/*
+ * test_notify_limits.c - every limit of the subscriber socket is hit:
+ * clients, request line length, time to send sub, output per client,
+ * stall time.  Real store, real loop, real UNIX sockets.
+ */
+#include "notify_harness.h"
+
+static struct nh h;
+
+static void start(void (*tweak)(struct notify_limits *l))
+{
+	struct notify_limits l;
+	notify_limits_default(&l);
+	tweak(&l);
+	nh_start(&h, &l);
+}
+
+static void teardown(void)
+{
+	nh_stop(&h);
+}
+
+static int no_connections(struct nh *hh)
+{
+	return notify_connection_count(hh->n) == 0;
+}
+
+static int no_connections_but_one(struct nh *hh)
+{
+	return notify_connection_count(hh->n) == 1;
+}
+
+/* ---- max_clients ---- */
+
+static void two_clients(struct notify_limits *l)
+{
+	l->max_clients = 2;
+}
+
+START_TEST(client_over_max_clients_gets_too_many_clients_then_close)
+{
+	start(two_clients);
+	struct nh_client *a = nh_sub(&h, "{\"op\":\"sub\"}");
+	struct nh_client *b = nh_connect(&h);
+	nh_hello(&h, b);
+	struct nh_client *c = nh_connect(&h);
+	nh_expect_error(&h, c, "too_many_clients");
+	nh_expect_eof(&h, c);
+	nh_close(c);
+	ck_assert_int_eq(notify_client_count(h.n), 2);
+	nh_expect_live(&h, a, 0); /* the others are served as before */
+	nh_close(b);
+	nh_until(&h, no_connections_but_one);
+	c = nh_connect(&h); /* a place is free again */
+	nh_hello(&h, c);
+	nh_close(c);
+	nh_close(a);
+}
+END_TEST
+
+START_TEST(lowering_max_clients_on_reload_keeps_connected_clients)
+{
+	start(two_clients);
+	struct nh_client *a = nh_sub(&h, "{\"op\":\"sub\"}");
+	struct nh_client *b = nh_sub(&h, "{\"op\":\"sub\"}");
+	nh_expect_live(&h, a, 0);
+	nh_expect_live(&h, b, 0);
+	struct notify_limits l = h.lim;
+	l.max_clients = 1;
+	notify_set_limits(h.n, &l);
+	struct nh_client *c = nh_connect(&h);
+	nh_expect_error(&h, c, "too_many_clients");
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
+	nh_commit(&h, feed, 1);
+	nh_expect_item(&h, a, 1);
+	nh_expect_item(&h, b, 1);
+	nh_close(a);
+	nh_close(b);
+	nh_close(c);
+}
+END_TEST
+
+/* ---- max_line ---- */
+
+static void short_lines(struct notify_limits *l)
+{
+	l->max_line = 100;
+}
+
+START_TEST(long_request_line_without_lf_gets_line_too_long_then_close)
+{
+	start(short_lines);
+	struct nh_client *c = nh_connect(&h);
+	char junk[300];
+	memset(junk, 'x', sizeof junk - 1);
+	junk[sizeof junk - 1] = 0;
+	nh_hello(&h, c);
+	nh_send(c, junk); /* no LF: the server must not wait for one */
+	nh_expect_error(&h, c, "line_too_long");
+	nh_expect_eof(&h, c);
+	nh_close(c);
+}
+END_TEST
+
+START_TEST(request_line_of_exactly_max_line_is_accepted)
+{
+	start(short_lines);
+	struct nh_client *c = nh_connect(&h);
+	char line[102];
+	const char *req = "{\"op\":\"sub\"}";
+	memset(line, ' ', 100);
+	memcpy(line, req, strlen(req));
+	line[100] = '\n';
+	line[101] = 0;
+	nh_hello(&h, c);
+	nh_send(c, line);
+	nh_expect_live(&h, c, 0);
+	nh_close(c);
+}
+END_TEST
+
+/* ---- sub_timeout ---- */
+
+static void quick_sub(struct notify_limits *l)
+{
+	l->sub_timeout_ms = 100;
+}
+
+START_TEST(client_that_never_subscribes_is_closed_after_sub_timeout)
+{
+	start(quick_sub);
+	struct nh_client *c = nh_connect(&h);
+	nh_hello(&h, c);
+	nh_expect_error(&h, c, "bad_request");
+	nh_expect_eof(&h, c);
+	nh_close(c);
+	nh_until(&h, no_connections);
+}
+END_TEST
+
+START_TEST(subscribed_client_outlives_sub_timeout)
+{
+	start(quick_sub);
+	struct nh_client *c = nh_sub(&h, "{\"op\":\"sub\"}");
+	nh_expect_live(&h, c, 0);
+	struct nh_client *d = nh_connect(&h); /* times out meanwhile */
+	nh_hello(&h, d);
+	nh_expect_error(&h, d, "bad_request");
+	nh_expect_eof(&h, d);
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
+	nh_commit(&h, feed, 1);
+	nh_expect_item(&h, c, 1);
+	nh_close(c);
+	nh_close(d);
+}
+END_TEST
+
+/* ---- output limit ---- */
+
+static void small_output(struct notify_limits *l)
+{
+	l->output_limit = 16 * 1024;
+	l->replay_batch = 32;
+}
+
+/* The longest line one batch can add: items here serialize to < 512 bytes. */
+#define LINE_MAX_BYTES 512
+
+START_TEST(client_that_never_reads_holds_bounded_memory_and_later_gets_every_event)
+{
+	start(small_output);
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
+	struct nh_client *c = nh_sub(&h, "{\"op\":\"sub\"}");
+	nh_expect_live(&h, c, 0);
+	size_t bound = h.lim.output_limit + h.lim.replay_batch * LINE_MAX_BYTES;
+	int64_t head = 0;
+	for (int round = 0; round < 40; round++) { /* 8000 events, megabytes of JSON */
+		head = nh_commit(&h, feed, 200);
+		for (int spin = 0; spin < 20; spin++)
+			nh_spin(&h);
+		ck_assert_uint_le(notify_output_bytes_max(h.n), bound);
+	}
+	ck_assert_uint_gt(notify_output_bytes_max(h.n), 0); /* the limit was really reached */
+	for (int64_t s = 1; s <= head; s++)
+		nh_expect_item(&h, c, s);
+	nh_commit(&h, feed, 1);
+	nh_expect_item(&h, c, head + 1);
+	nh_close(c);
+}
+END_TEST
+
+START_TEST(slow_replay_of_a_long_backlog_stays_bounded_and_complete)
+{
+	start(small_output);
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
+	int64_t head = 0;
+	for (int round = 0; round < 10; round++)
+		head = nh_commit(&h, feed, 500);
+	struct nh_client *c = nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}");
+	size_t bound = h.lim.output_limit + h.lim.replay_batch * LINE_MAX_BYTES;
+	for (int64_t s = 1; s <= head; s++) {
+		nh_expect_item(&h, c, s);
+		ck_assert_uint_le(notify_output_bytes_max(h.n), bound);
+	}
+	nh_expect_live(&h, c, head);
+	nh_close(c);
+}
+END_TEST
+
+/* ---- stall timeout ---- */
+
+static void quick_stall(struct notify_limits *l)
+{
+	l->output_limit = 16 * 1024;
+	l->stall_timeout_ms = 200;
+}
+
+START_TEST(client_stalled_with_output_pending_is_disconnected)
+{
+	start(quick_stall);
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
+	struct nh_client *c = nh_sub(&h, "{\"op\":\"sub\"}");
+	struct nh_client *d = nh_sub(&h, "{\"op\":\"sub\"}");
+	nh_expect_live(&h, d, 0);
+	int64_t head = 0;
+	double deadline = nh_clock() + NH_DEADLINE_S;
+	for (int round = 0; notify_connection_count(h.n) > 1; round++) {
+		if (round < 20) /* more than the socket buffers hold */
+			head = nh_commit(&h, feed, 200);
+		nh_spin(&h); /* d reads all along, c never */
+		nh_pull(d);
+		struct timespec ms = {0, 1000000};
+		nanosleep(&ms, NULL);
+		ck_assert(nh_clock() < deadline);
+	}
+	while (notify_output_bytes(h.n)) { /* the rest of d's backlog */
+		nh_spin(&h);
+		nh_pull(d);
+		ck_assert(nh_clock() < deadline);
+	}
+	/* c was dropped (it may reconnect and resume by cursor); d got everything */
+	ck_assert_int_eq(notify_client_count(h.n), 1);
+	for (int64_t s = 1; s <= head; s++)
+		nh_expect_item(&h, d, s);
+	nh_close(c);
+	nh_close(d);
+}
+END_TEST
+
+static Suite *limits_suite(void)
+{
+	Suite *s = suite_create("notify_limits");
+	TCase *tc = tcase_create("limits");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, client_over_max_clients_gets_too_many_clients_then_close);
+	tcase_add_test(tc, lowering_max_clients_on_reload_keeps_connected_clients);
+	tcase_add_test(tc, long_request_line_without_lf_gets_line_too_long_then_close);
+	tcase_add_test(tc, request_line_of_exactly_max_line_is_accepted);
+	tcase_add_test(tc, client_that_never_subscribes_is_closed_after_sub_timeout);
+	tcase_add_test(tc, subscribed_client_outlives_sub_timeout);
+	tcase_add_test(tc, client_that_never_reads_holds_bounded_memory_and_later_gets_every_event);
+	tcase_add_test(tc, slow_replay_of_a_long_backlog_stays_bounded_and_complete);
+	tcase_add_test(tc, client_stalled_with_output_pending_is_disconnected);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(limits_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
