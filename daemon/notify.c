@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -592,6 +593,12 @@ static void notify_client_writecb(struct bufferevent *bev, void *ud)
 	notify_client_pump(c);
 }
 
+static bool notify_peer_hung_up(struct notify_client *c)
+{
+	struct pollfd p = {.fd = bufferevent_getfd(c->bev), .events = POLLOUT};
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+}
+
 static void notify_client_eventcb(struct bufferevent *bev, short what, void *ud)
 {
 	struct notify_client *c = ud;
@@ -604,9 +611,10 @@ static void notify_client_eventcb(struct bufferevent *bev, short what, void *ud)
 		notify_client_gone(c);
 	} else if (what & BEV_EVENT_EOF) {
 		/* A subscriber may shut down its sending side and go on reading
-		 * (socat, nc); anyone else can no longer say anything useful. */
+		 * (socat, nc); one that closed altogether shows POLLHUP.  Anyone
+		 * else can no longer say anything useful. */
 		c->flags |= NC_EOF;
-		if (!(c->flags & NC_SUBSCRIBED) ||
+		if (!(c->flags & NC_SUBSCRIBED) || notify_peer_hung_up(c) ||
 		    evbuffer_get_length(bufferevent_get_input(c->bev)))
 			notify_client_gone(c);
 	}
