@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "feed.h"
+#include "markup.h"
 #include "url.h"
 #include "xmlreader.h"
 
@@ -156,6 +157,7 @@ static const struct parse_el parse_el_table[] = {
 	{T_ATOM, "title", EA_TITLE},
 	{T_ATOM, "updated", EA_UPDATED},
 	{T_RDF, "RDF", E_RDF},
+	{T_DC, "author", E_DC_CREATOR},
 	{T_DC, "creator", E_DC_CREATOR},
 	{T_DC, "date", E_DC_DATE},
 	{T_DC, "description", E_DC_DESCRIPTION},
@@ -804,6 +806,8 @@ static int parse_b64_val(unsigned char c)
 static void parse_b64_decode(struct parse *p)
 {
 	struct buf *t = &p->text;
+	if (!t->len)
+		return;
 	size_t o = 0;
 	unsigned acc = 0;
 	int bits = 0;
@@ -883,6 +887,29 @@ static void parse_set_url(struct parse *p, struct fields *f, const char *base)
 	free(abs);
 }
 
+/* Replaces p->text by p->tmp when a fix-up returned 1. */
+static void parse_take_tmp(struct parse *p, int r)
+{
+	if (r < 0) {
+		p->oom = true;
+	} else if (r > 0) {
+		struct buf t = p->text;
+		p->text = p->tmp;
+		p->tmp = t;
+		parse_buf(p, &p->text, "", 0);
+	}
+}
+
+/* feedparser's fix-ups: windows-1252 C1 characters, relative URLs in markup. */
+static void parse_fixups(struct parse *p, const char *base)
+{
+	if (p->text.len && memchr(p->text.data, 0xc2, p->text.len))
+		parse_take_tmp(p, markup_cp1252(p->text.data, p->text.len, &p->tmp));
+	if (base && p->cap.kind == K_TC && p->cap.tc != TC_TEXT && p->text.len &&
+	    memchr(p->text.data, '<', p->text.len))
+		parse_take_tmp(p, markup_resolve_urls(p->text.data, p->text.len, base, &p->tmp));
+}
+
 static void parse_capture_end(struct parse *p)
 {
 	struct fields *f = parse_target(p, p->cap.target);
@@ -893,6 +920,7 @@ static void parse_capture_end(struct parse *p)
 	else if (p->cap.tc == TC_XHTML && p->format == FEED_FORMAT_ATOM10)
 		parse_strip_div(p);
 	parse_buf(p, &p->text, "", 0);
+	parse_fixups(p, fr->base);
 	parse_trim(&p->text);
 	switch (p->cap.kind) {
 	case K_TEXT:
@@ -1060,12 +1088,17 @@ static void parse_atom_link(struct parse *p, unsigned char ctx, const struct xr_
 	const char *type = parse_attr(a, na, "type");
 	if (!href)
 		href = parse_attr(a, na, "url");
-	if (!href)
+	bool alternate = !rel || !*rel || !strcasecmp(rel, "alternate") ||
+			 !strcasecmp(rel, "http://www.iana.org/assignments/relation/alternate");
+	unsigned char prio = parse_html_type(type) ? 2 : 1;
+	if (!href) {
+		/* <link rel="alternate">http://...</link>: the URL as text */
+		if (alternate)
+			parse_capture(p, K_URL, ctx, F_LINK, prio);
 		return;
-	if (!rel || !*rel || !strcasecmp(rel, "alternate") ||
-	    !strcasecmp(rel, "http://www.iana.org/assignments/relation/alternate")) {
+	}
+	if (alternate) {
 		struct fields *f = parse_target(p, ctx);
-		unsigned char prio = parse_html_type(type) ? 2 : 1;
 		if (prio <= f->s[F_LINK].prio)
 			return;
 		size_t n = strlen(href);

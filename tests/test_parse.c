@@ -1017,6 +1017,70 @@ START_TEST(enclosure_length_non_number_omitted)
 }
 END_TEST
 
+START_TEST(atom_link_url_as_text_without_href)
+{
+	struct pt r;
+	pt_parse(&r, ATOM("<entry><link rel=\"alternate\" type=\"text/html\">http://e/alt</link>"
+			  "<link rel=\"enclosure\" type=\"text/html\">http://e/enc</link></entry>"
+			  "<entry><link rel=\"enclosure\" type=\"text/html\">http://e/enc</link>"
+			  "<link rel=\"alternate\" type=\"text/html\">http://e/alt</link></entry>"));
+	ITEM_EQ(r, 0, "{\"link\":\"http://e/alt\"}");
+	ITEM_EQ(r, 1, "{\"link\":\"http://e/alt\"}");
+	pt_free(&r);
+}
+END_TEST
+
+START_TEST(dc_author_is_author)
+{
+	ONE_EQ("<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel><item>"
+	       "<dc:author>Example editor</dc:author></item></channel></rss>",
+	       NULL, "{\"author\":\"Example editor\"}");
+}
+END_TEST
+
+START_TEST(empty_base64_content_is_absent)
+{
+	ONE_EQ(ATOM("<entry><title>x</title><content type=\"application/octet-stream\"></content></entry>"),
+	       NULL, "{\"title\":\"x\"}");
+}
+END_TEST
+
+START_TEST(relative_urls_in_html_content_resolved)
+{
+	ONE_EQ(ATOM("<entry xml:base=\"http://example.com/base/\"><content type=\"html\">"
+		    "&lt;a href=\"/relative/uri\"&gt;click&lt;/a&gt; &lt;img src='i.png' alt=\"a.png\"&gt;"
+		    " &lt;a href=\"http://other/\"&gt;x&lt;/a&gt; &lt;a href=\"#frag\"&gt;y&lt;/a&gt;"
+		    "</content></entry>"),
+	       NULL,
+	       "{\"content\":\"<a href=\\\"http://example.com/relative/uri\\\">click</a> "
+	       "<img src='http://example.com/base/i.png' alt=\\\"a.png\\\"> "
+	       "<a href=\\\"http://other/\\\">x</a> <a href=\\\"#frag\\\">y</a>\"}");
+}
+END_TEST
+
+START_TEST(relative_urls_in_xhtml_content_resolved_against_document_url)
+{
+	ONE_EQ(ATOM("<entry><content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">"
+		    "<a href=\"/relative/uri\">click here</a></div></content></entry>"),
+	       "http://127.0.0.1:8097/feed.xml",
+	       "{\"content\":\"<a href=\\\"http://127.0.0.1:8097/relative/uri\\\">click here</a>\"}");
+}
+END_TEST
+
+START_TEST(relative_urls_in_text_content_untouched)
+{
+	ONE_EQ(ATOM("<entry><title type=\"text\">&lt;a href=\"/x\"&gt;</title></entry>"),
+	       "http://example.com/", "{\"title\":\"<a href=\\\"/x\\\">\"}");
+}
+END_TEST
+
+START_TEST(c1_controls_mapped_as_windows_1252)
+{
+	ONE_EQ(RSS("<item><title>it&#146;s &#128;5 &#150; ok &#129;</title></item>"), NULL,
+	       "{\"title\":\"it\xe2\x80\x99s \xe2\x82\xac" "5 \xe2\x80\x93 ok \xc2\x81\"}");
+}
+END_TEST
+
 static Suite *parse_suite(void)
 {
 	Suite *s = suite_create("parse");
@@ -1097,6 +1161,15 @@ static Suite *parse_suite(void)
 	tcase_add_test(tc, byte_by_byte_chunks_give_the_same_result);
 	tcase_add_test(tc, callback_nonzero_stops_the_parse);
 	tcase_add_test(tc, items_are_delivered_before_the_document_ends);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("feedparser");
+	tcase_add_test(tc, atom_link_url_as_text_without_href);
+	tcase_add_test(tc, dc_author_is_author);
+	tcase_add_test(tc, empty_base64_content_is_absent);
+	tcase_add_test(tc, relative_urls_in_html_content_resolved);
+	tcase_add_test(tc, relative_urls_in_xhtml_content_resolved_against_document_url);
+	tcase_add_test(tc, relative_urls_in_text_content_untouched);
+	tcase_add_test(tc, c1_controls_mapped_as_windows_1252);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("limits");
 	tcase_add_test(tc, item_limit_at_cap_delivers_all);
