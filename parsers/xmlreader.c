@@ -34,6 +34,13 @@
 #include <string.h>
 
 #define XR_SEP '\x01' /* cannot occur in an XML 1.0 name or URI */
+/*
+ * expat keeps every open element (about 160 bytes each) and has no depth
+ * limit of its own: 8 MiB of "<a>" cost 430 MB.  Past this depth (or
+ * max_depth when larger) the tolerant tokenizer takes over; it only counts
+ * the levels beyond max_depth.
+ */
+#define XR_EXPAT_DEPTH 1024
 
 struct xr {
 	XML_Parser p;
@@ -156,6 +163,12 @@ static void XMLCALL xr_on_start(void *ud, const XML_Char *name, const XML_Char *
 			    strlen(b + 1), &nm);
 	if (r < 0)
 		xr_oom(x);
+	if (r == 0 && !x->stopped && lx_depth(x->lx) > x->o.max_depth &&
+	    lx_depth(x->lx) > XR_EXPAT_DEPTH) {
+		xr_set_error(x, XML_GetCurrentLineNumber(x->p),
+			     XML_GetCurrentColumnNumber(x->p) + 1, "elements nested too deep");
+		XML_StopParser(x->p, XML_FALSE); /* xr_expat hands over to lx */
+	}
 	if (r <= 0 || x->stopped)
 		return;
 	for (i = 0; atts[i]; i += 2) {

@@ -216,7 +216,9 @@ START_TEST(test_200000_nested_elements_bounded)
 		p += sprintf(p, "</a>");
 	x = parse_with(&r, &o, doc, (size_t)(p - doc), 4096);
 	ck_assert_uint_eq(r.nstart, o.max_depth);
-	ck_assert_msg(xr_wellformed(x), "%s", xr_error(x));
+	/* past 1024 levels expat hands over to the tolerant tokenizer (memory) */
+	ck_assert(!xr_wellformed(x));
+	ck_assert_ptr_nonnull(strstr(xr_error(x), "nested too deep"));
 	xr_free(x);
 	free(r.s);
 	free(doc);
