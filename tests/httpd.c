@@ -3,6 +3,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -38,6 +39,7 @@ struct httpd_resp {
 struct httpd {
 	struct event_base *base;
 	struct evhttp *http;
+	char addr[64];
 	int port;
 	int inflight, peak;
 	LIST_HEAD(, httpd_rt) routes;
@@ -125,7 +127,7 @@ const char *httpd_url(const struct httpd *h, const char *path)
 	static char slots[8][512];
 	static int next;
 	char *s = slots[next++ & 7];
-	snprintf(s, sizeof slots[0], "http://127.0.0.1:%d%s", h->port, path);
+	snprintf(s, sizeof slots[0], "http://%s:%d%s", h->addr, h->port, path);
 	return s;
 }
 
@@ -218,7 +220,7 @@ static void httpd_pump(struct httpd_resp *p)
 		httpd_resp_done(p);
 		return;
 	}
-	if (r->mode != HTTPD_ENDLESS && p->sent >= len) {
+	if (r->mode != HTTPD_ENDLESS && r->mode != HTTPD_CLOSE && p->sent >= len) {
 		evhttp_send_reply_end(p->req);
 		httpd_resp_done(p);
 		return;
@@ -286,6 +288,8 @@ static void httpd_on_request(struct evhttp_request *req, void *arg)
 
 	if (rt->r.mode == HTTPD_HANG)
 		return;
+	if (rt->r.mode == HTTPD_CLOSE)
+		req->minor = 0; /* an HTTP/1.0 reply is neither chunked nor kept alive */
 	if (rt->r.mode != HTTPD_WHOLE)
 		evhttp_send_reply_start(req, rt->r.status, httpd_reason(rt->r.status));
 	if (rt->r.delay_ms > 0) {
@@ -298,15 +302,21 @@ static void httpd_on_request(struct evhttp_request *req, void *arg)
 
 struct httpd *httpd_start(struct event_base *base)
 {
+	return httpd_start_addr(base, "127.0.0.1");
+}
+
+struct httpd *httpd_start_addr(struct event_base *base, const char *addr)
+{
 	struct httpd *h = calloc(1, sizeof *h);
 	struct sockaddr_in sin;
 	socklen_t sl = sizeof sin;
 
 	h->base = base;
+	snprintf(h->addr, sizeof h->addr, "%s", addr);
 	LIST_INIT(&h->routes);
 	LIST_INIT(&h->resps);
 	h->http = evhttp_new(base);
-	struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(h->http, "127.0.0.1", 0);
+	struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(h->http, addr, 0);
 	if (!bs || getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sin, &sl)) {
 		httpd_free(h);
 		return NULL;

@@ -25,6 +25,8 @@ enum httpd_mode {
 	HTTPD_TRICKLE,   /* chunked, one byte every `delay_ms` */
 	HTTPD_ENDLESS,   /* chunked, the body repeated forever */
 	HTTPD_HANG,      /* never answers */
+	HTTPD_CLOSE,     /* an HTTP/1.0 reply: no length, not chunked, the body repeated
+	                    forever (a close-delimited endless body) */
 };
 
 struct httpd_route {
@@ -46,11 +48,13 @@ struct httpd_route {
 
 /* Starts listening; NULL on failure. */
 struct httpd *httpd_start(struct event_base *base);
+/* The same on another local IPv4 address (e.g. one added to lo in a test's network namespace). */
+struct httpd *httpd_start_addr(struct event_base *base, const char *addr);
 /* Stops, answers nothing more, frees everything. */
 void httpd_free(struct httpd *h);
 
 int httpd_port(const struct httpd *h);
-/* "http://127.0.0.1:PORT" path, in a static buffer rotated over 8 slots. */
+/* "http://ADDR:PORT" path (ADDR 127.0.0.1 unless started elsewhere), in a static buffer rotated over 8 slots. */
 const char *httpd_url(const struct httpd *h, const char *path);
 
 /* Adds or replaces the route for r->path (everything is copied). */
