@@ -377,6 +377,14 @@ struct store_retention {
 };
 
 /*
+ * Defaults: 1000 items per feed and 180 days, so that a database does not
+ * grow without bound; the daemon's config overrides both (0 = unlimited).
+ */
+#define STORE_RETENTION_ITEMS_DEFAULT 1000
+#define STORE_RETENTION_DAYS_DEFAULT 180
+void store_retention_default(struct store_retention *r);
+
+/*
  * Prunes items (with their events) beyond the limits, never an item that
  * was present in its feed's latest fetched document, and raises
  * pruned_upto to the highest seq deleted.  One transaction.  *items_pruned

@@ -475,6 +475,12 @@ enum store_err store_events_after(struct store *s, int64_t after, const int64_t 
 
 /* ---------------------------------------------------------------- retention */
 
+void store_retention_default(struct store_retention *r)
+{
+	r->max_items_per_feed = STORE_RETENTION_ITEMS_DEFAULT;
+	r->max_age_days = STORE_RETENTION_DAYS_DEFAULT;
+}
+
 static enum store_err prune_select(struct store *s, const struct store_retention *r,
 				   int64_t cutoff)
 {

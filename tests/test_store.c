@@ -1014,6 +1014,21 @@ START_TEST(pruned_cursor_is_expired)
 }
 END_TEST
 
+START_TEST(retention_default_is_bounded)
+{
+	struct store_retention r = {0};
+	store_retention_default(&r);
+	ck_assert_uint_eq(r.max_items_per_feed, 1000);
+	ck_assert_int_eq(r.max_age_days, 180);
+	struct store *s = open_ok();
+	feed_with_items(s, "https://example.org/a", 3, 2000);
+	size_t n = 9;
+	ck_assert_int_eq(store_prune(s, &r, 2000 + 181 * 86400, &n, NULL), STORE_OK);
+	ck_assert_uint_eq(n, 2); /* the item of the latest fetch stays */
+	store_close(s);
+}
+END_TEST
+
 START_TEST(retention_zero_means_unlimited)
 {
 	struct store *s = open_ok();
@@ -1696,6 +1711,7 @@ static Suite *store_suite(void)
 		T(retention_by_age),
 		T(retention_by_age_also_drops_old_events),
 		T(pruned_cursor_is_expired),
+		T(retention_default_is_bounded),
 		T(retention_zero_means_unlimited),
 		T(aborted_batch_leaves_earlier_data),
 		T(second_batch_on_a_handle_is_refused),
