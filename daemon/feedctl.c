@@ -14,9 +14,19 @@
 #include <unistd.h>
 
 #include "feedctl.h"
+#include "feedctl_ctl.h"
 
 static const struct feedctl_cmd feedctl_cmds[] = {
 	{"tail", feedctl_tail, feedctl_tail_usage, "subscribe and print events"},
+	{"add", feedctl_add, feedctl_add_usage, "add a feed"},
+	{"remove", feedctl_remove, feedctl_remove_usage, "remove a feed with its items"},
+	{"list", feedctl_list, feedctl_list_usage, "feeds: state, last fetch, next poll, error"},
+	{"poll-now", feedctl_poll_now, feedctl_poll_now_usage, "poll a feed (or all) now"},
+	{"why", feedctl_why, feedctl_why_usage, "when a feed is polled next, and why"},
+	{"status", feedctl_status, feedctl_status_usage, "the daemon's state"},
+	{"metrics", feedctl_metrics, feedctl_metrics_usage, "Prometheus metrics"},
+	{"import", feedctl_import, feedctl_import_usage, "add the feeds of an OPML file"},
+	{"export", feedctl_export, feedctl_export_usage, "print every feed as OPML 2.0"},
 };
 
 static void feedctl_usage(FILE *f)
@@ -25,7 +35,8 @@ static void feedctl_usage(FILE *f)
 	for (size_t i = 0; i < sizeof feedctl_cmds / sizeof feedctl_cmds[0]; i++)
 		fprintf(f, "  feedctl %s\n      %s\n", feedctl_cmds[i].usage, feedctl_cmds[i].help);
 	fprintf(f, "\nexit status: 0 ok, 1 error (feedd's, protocol, cursor, output), "
-		   "2 usage, 3 cannot connect\n");
+		   "2 usage, 3 cannot connect,\n"
+		   "             4 no such feed, 5 feed already exists, 6 invalid URL or input\n");
 }
 
 int main(int argc, char **argv)
