@@ -489,7 +489,8 @@ static enum store_err prune_select(struct store *s, const struct store_retention
 		sqlite3_stmt *st = store_stmt(s, ST_PRUNE_BY_COUNT);
 		if (!st)
 			return s->last_err;
-		sqlite3_bind_int64(st, 1, (int64_t)r->max_items_per_feed);
+		size_t max = r->max_items_per_feed;
+		sqlite3_bind_int64(st, 1, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
 		e = store_run(s, st, "prune by count");
 	}
 	if (e == STORE_OK && r->max_age_days) {
@@ -542,9 +543,13 @@ static enum store_err prune_delete(struct store *s, const struct store_retention
 	return store_run(s, st, "record pruned_upto");
 }
 
-enum store_err store_prune(struct store *s, const struct store_retention *r, int64_t now,
+enum store_err store_prune(struct store *s, const struct store_retention *lim, int64_t now,
 			   size_t *items_pruned, size_t *events_pruned)
 {
+	/* Negative days, or beyond a million years, mean unlimited (and keep the product in range). */
+	struct store_retention rr = *lim, *r = &rr;
+	if (r->max_age_days < 0 || r->max_age_days > 365000000)
+		r->max_age_days = 0;
 	size_t items = 0, events = 0;
 	if (items_pruned)
 		*items_pruned = 0;

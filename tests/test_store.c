@@ -1037,6 +1037,11 @@ START_TEST(retention_zero_means_unlimited)
 	size_t n = 9;
 	ck_assert_int_eq(store_prune(s, &r, 2000 + 86400 * 1000, &n, NULL), STORE_OK);
 	ck_assert_uint_eq(n, 0);
+	/* Absurd values are unlimited too, not an overflow. */
+	r.max_items_per_feed = SIZE_MAX;
+	r.max_age_days = INT64_MAX;
+	ck_assert_int_eq(store_prune(s, &r, 2000 + 86400 * 1000, &n, NULL), STORE_OK);
+	ck_assert_uint_eq(n, 0);
 	store_close(s);
 }
 END_TEST
