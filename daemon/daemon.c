@@ -33,6 +33,7 @@
 #include "notify.h"
 #include "poller.h"
 #include "sdnotify.h"
+#include "service.h"
 #include "store.h"
 
 /* The scheduler looks at the store at least this often, so feeds added by
@@ -205,6 +206,7 @@ int daemon_spread(struct store *s, const struct config *c, int64_t now, size_t *
 
 void daemon_reschedule(struct daemon *d)
 {
+	service_feeds_changed(d->service);
 	daemon_arm(d, 0);
 }
 
@@ -495,6 +497,7 @@ size_t daemon_subscribers(const struct daemon *d)
 void daemon_feed_removed(struct daemon *d, int64_t id)
 {
 	log_debug("feed %" PRId64 " removed: dropping cached events", id);
+	service_feeds_changed(d->service);
 	if (d->notify)
 		notify_forget(d->notify);
 }
@@ -545,7 +548,8 @@ void daemon_reload(struct daemon *d)
 	char err[1024];
 	if (daemon_config_load(&fresh, &d->args, err, sizeof err) < 0) {
 		log_err("reload failed, keeping the old configuration: %s", err);
-		sdnotify_send("READY=1\nSTATUS=reload failed, old configuration kept");
+		sdnotify_sendf("READY=1\nSTATUS=reload failed, old configuration kept; %s",
+			       service_status(d->service));
 		return;
 	}
 	daemon_keep_paths(&d->cfg, &fresh);
@@ -563,7 +567,7 @@ void daemon_reload(struct daemon *d)
 	daemon_reschedule(d);
 	log_info("configuration reloaded%s%s", d->args.config_path ? " from " : "",
 	         d->args.config_path ? d->args.config_path : "");
-	sdnotify_send("READY=1\nSTATUS=running");
+	sdnotify_sendf("READY=1\nSTATUS=%s", service_status(d->service));
 }
 
 /* ---------------------------------------------------------------- stop */
@@ -756,7 +760,8 @@ static int daemon_start(struct daemon *d)
 	log_info("feedd %s started: database %s, subscriber socket %s, control socket %s, "
 	         "%zu due feeds spread",
 	         FEEDD_VERSION, d->cfg.database, d->cfg.socket, d->cfg.control_socket, spread);
-	sdnotify_send("READY=1\nSTATUS=running");
+	d->service = service_new(d);
+	sdnotify_sendf("READY=1\nSTATUS=%s", service_status(d->service));
 	return 0;
 }
 
@@ -773,6 +778,7 @@ static void daemon_teardown(struct daemon *d)
 		event_free(d->ev_poll);
 	if (d->ev_deadline)
 		event_free(d->ev_deadline);
+	service_free(d->service);
 	if (d->ev_watchdog)
 		event_free(d->ev_watchdog);
 	store_close(d->store);

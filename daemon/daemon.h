@@ -31,6 +31,7 @@ struct store;
 struct control;
 struct notify;
 struct poller;
+struct service;
 
 /* A poll in flight: which feed, since when (CLOCK_MONOTONIC ms, for the latency histogram). */
 struct daemon_flight {
@@ -71,6 +72,7 @@ struct daemon {
 	struct event *ev_poll;      /* fires at the earliest next_poll */
 	struct event *ev_deadline;  /* shutdown_timeout after SIGTERM */
 	struct event *ev_watchdog;  /* systemd watchdog keep-alive */
+	struct service *service;    /* systemd STATUS= line (service.h); NULL when not under systemd */
 	struct metrics metrics;
 	int64_t start_time;
 	bool stopping;
