@@ -2,6 +2,8 @@
 """gen_feed.py - deterministic generator of large realistic feeds for bench/.
 
 usage: gen_feed.py rss|atom SIZE_MB OUT
+       gen_feed.py many COUNT ITEMS OUTDIR   (COUNT RSS feeds of ITEMS items:
+                                              OUTDIR/feed-0000.xml ...)
 
 Items carry 1-8 KB HTML bodies with non-ASCII text, categories and
 enclosures, like a news site's full-text feed.  The same arguments always
@@ -81,7 +83,27 @@ def atom_entry(r, i):
         esc(sentence(r)), esc(body(r)))
 
 
+def many(count, items, outdir):
+    import os
+    os.makedirs(outdir, exist_ok=True)
+    for n in range(count):
+        r = random.Random(n)
+        path = os.path.join(outdir, "feed-%04d.xml" % n)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write('<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
+                    'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+                    'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
+                    '<title>Bench feed %d</title><link>https://news%d.example.org/</link>'
+                    '<description>generated</description>\n' % (n, n))
+            for i in range(items):
+                f.write(rss_item(r, n * 100000 + i))
+            f.write("</channel></rss>\n")
+
+
 def main():
+    if sys.argv[1] == "many":
+        many(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+        return
     kind, mb, out = sys.argv[1], float(sys.argv[2]), sys.argv[3]
     r = random.Random(20261128)
     limit = int(mb * 1024 * 1024)
