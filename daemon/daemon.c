@@ -42,6 +42,8 @@
 /* How often the stop sequence checks its progress, and the grace subscribers
  * get to read {"ev":"shutdown"}. */
 #define DAEMON_STOP_TICK_MS 20
+/* Retention (retain_items, retain_days) runs at start-up and then this often. */
+#define DAEMON_PRUNE_INTERVAL 3600
 #define DAEMON_SHUTDOWN_GRACE_MS 1000
 
 static int64_t daemon_now(void);
@@ -502,6 +504,43 @@ void daemon_feed_removed(struct daemon *d, int64_t id)
 		notify_forget(d->notify);
 }
 
+/* ---------------------------------------------------------------- retention */
+
+/* Prunes what retain_items / retain_days no longer keep (one short transaction). */
+static void daemon_prune(struct daemon *d)
+{
+	struct store_retention r = {
+	    .max_items_per_feed = d->cfg.retain_items,
+	    .max_age_days = (int64_t)d->cfg.retain_days,
+	};
+	size_t items = 0, events = 0;
+	if (store_prune(d->store, &r, daemon_now(), &items, &events) != STORE_OK) {
+		log_warning("retention: %s", store_errmsg(d->store));
+		return;
+	}
+	if (items || events) {
+		log_info("retention: pruned %zu items and %zu events", items, events);
+		if (d->notify)
+			notify_forget(d->notify); /* cached lines may be of pruned items */
+	}
+}
+
+static void daemon_on_prune_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct daemon *d = arg;
+	if (!d->stopping)
+		daemon_prune(d);
+}
+
+static int daemon_prune_start(struct daemon *d)
+{
+	daemon_prune(d);
+	d->ev_prune = event_new(d->base, -1, EV_PERSIST, daemon_on_prune_timer, d);
+	struct timeval tv = {DAEMON_PRUNE_INTERVAL, 0};
+	return d->ev_prune && event_add(d->ev_prune, &tv) == 0 ? 0 : -1;
+}
+
 /* ---------------------------------------------------------------- time */
 
 static int64_t daemon_now(void)
@@ -747,6 +786,10 @@ static int daemon_start(struct daemon *d)
 	if (daemon_open_store(d) < 0)
 		return -1;
 	daemon_sync_feeds(d);
+	if (daemon_prune_start(d) < 0) {
+		log_err("event loop: out of memory");
+		return -1;
+	}
 	size_t spread = 0;
 	if (daemon_spread(d->store, &d->cfg, daemon_now(), &spread) < 0)
 		log_warning("start-up spreading: %s", store_errmsg(d->store));
@@ -781,6 +824,8 @@ static void daemon_teardown(struct daemon *d)
 	service_free(d->service);
 	if (d->ev_watchdog)
 		event_free(d->ev_watchdog);
+	if (d->ev_prune)
+		event_free(d->ev_prune);
 	store_close(d->store);
 	if (d->base)
 		event_base_free(d->base);

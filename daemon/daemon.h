@@ -11,6 +11,7 @@
  *	  -> poller (fetch -> parse -> store batch -> next poll, daemon/poller.h)
  *	  -> outcome: metrics, notify_committed(first, last) to subscribers
  *	control socket (control.c)         -> feeds.c, daemon_poll_now, metrics
+ *	retention timer (hourly, and at start-up) -> store_prune
  *
  * Signals go through the event loop (evsignal): no work happens inside a
  * signal handler.  SIGPIPE is ignored.
@@ -73,6 +74,7 @@ struct daemon {
 	struct event *ev_deadline;  /* shutdown_timeout after SIGTERM */
 	struct event *ev_watchdog;  /* systemd watchdog keep-alive */
 	struct service *service;    /* systemd STATUS= line (service.h); NULL when not under systemd */
+	struct event *ev_prune;     /* retention, hourly and at start-up */
 	struct metrics metrics;
 	int64_t start_time;
 	bool stopping;

@@ -479,6 +479,40 @@ START_TEST(the_schedule_survives_a_restart)
 }
 END_TEST
 
+/* Commits one document of ids[] for feed at time now. */
+static void store_doc(struct store *s, int64_t feed, int64_t now, const char *const *ids, size_t n)
+{
+	struct store_batch *b = NULL;
+	ck_assert_int_eq(store_batch_begin(s, feed, now, &b), STORE_OK);
+	for (size_t i = 0; i < n; i++) {
+		struct feed_item it = {.id = (char *)ids[i], .title = (char *)ids[i]};
+		it.published = it.updated = FEED_NO_DATE;
+		ck_assert_int_eq(store_batch_item(b, &it, NULL), STORE_OK);
+	}
+	struct store_fetch_update fu = {.fetched_at = now, .ok = true, .next_poll = now + 99999};
+	ck_assert_int_eq(store_batch_commit(b, NULL, &fu, NULL, NULL), STORE_OK);
+}
+
+START_TEST(retention_prunes_at_start_up)
+{
+	int64_t now = (int64_t)time(NULL);
+	int64_t id = add_with_next_poll("http://127.0.0.1:9/r", now + 99999, "test");
+	struct store *s = NULL;
+	ck_assert_int_eq(store_open(db, NULL, &s), STORE_OK);
+	static const char *const old[] = {"a", "b", "c"}, *const fresh[] = {"d"};
+	store_doc(s, id, now - 100, old, 3);
+	store_doc(s, id, now - 50, fresh, 1);
+	store_close(s);
+	write_file(conf, "retain_items = 1\n");
+	start();
+	struct cjson r;
+	request("{\"op\":\"status\"}", &r);
+	ck_assert_int_eq(cjson_get(&r, "items")->u.i, 1);
+	cjson_free(&r);
+	ck_assert(log_contains("retention: pruned 3 items"));
+}
+END_TEST
+
 START_TEST(start_up_spreads_first_polls)
 {
 	char url[64];
@@ -800,6 +834,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, sighup_adds_feeds_of_new_feed_sections);
 	tcase_add_test(tc, the_schedule_survives_a_restart);
 	tcase_add_test(tc, start_up_spreads_first_polls);
+	tcase_add_test(tc, retention_prunes_at_start_up);
 	tcase_add_test(tc, spread_keeps_future_times_and_bounds_the_rest);
 	tcase_add_test(tc, no_subcommand_runs_the_daemon_in_systemd_directories);
 	tcase_add_test(tc, log_lines_carry_syslog_priorities);
