@@ -460,7 +460,7 @@ static void cjson_w_sep(struct cjson_w *w)
 static void cjson_w_open(struct cjson_w *w, const char *c)
 {
 	cjson_w_sep(w);
-	if (w->depth >= CJSON_MAX_DEPTH) {
+	if (w->depth > CJSON_MAX_DEPTH) { /* as deep as the reader reads */
 		w->err = -1;
 		return;
 	}

@@ -91,7 +91,7 @@ const char *cjson_type_name(enum cjson_type t);
 struct cjson_w {
 	struct buf *b;
 	int depth;
-	bool first[CJSON_MAX_DEPTH + 1];
+	bool first[CJSON_MAX_DEPTH + 2];
 	bool want_value;	/* a key was written, its value comes next */
 	int err;		/* 0, or -1 once anything failed */
 };
