@@ -245,6 +245,22 @@ START_TEST(tail_stopped_by_sigterm_saves_its_cursor_and_resumes_after_it)
 }
 END_TEST
 
+START_TEST(tail_killed_hard_has_already_saved_the_cursor_of_each_printed_event)
+{
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
+	nh_commit(&h, feed, 5);
+	struct fc f;
+	const char *a1[] = {"--socket", h.sock, "--after", "oldest", "--cursor-file", curfile, NULL};
+	fc_start(&f, a1);
+	fc_wait_lines(&f, 6); /* 5 items, then live: item 5 was handled before live came */
+	expect_cursor_file(5);
+	kill(f.pid, SIGKILL);
+	ck_assert_int_eq(fc_wait(&f), 128 + SIGKILL);
+	expect_cursor_file(5);
+	fc_free(&f);
+}
+END_TEST
+
 START_TEST(tail_line_format_prints_one_readable_line_per_item)
 {
 	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
@@ -378,6 +394,7 @@ static Suite *tail_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, tail_prints_json_lines_and_resumes_from_the_cursor_file_exactly);
 	tcase_add_test(tc, tail_stopped_by_sigterm_saves_its_cursor_and_resumes_after_it);
+	tcase_add_test(tc, tail_killed_hard_has_already_saved_the_cursor_of_each_printed_event);
 	tcase_add_test(tc, tail_line_format_prints_one_readable_line_per_item);
 	tcase_add_test(tc, tail_feeds_option_filters);
 	tcase_add_test(tc, tail_exits_0_when_the_connection_closes);
