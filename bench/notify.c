@@ -1,0 +1,339 @@
+/*
+ * notify.c - bench/notify: commit-to-read latency and throughput of the
+ * subscriber socket.
+ *
+ * A "daemon" process runs feedd's own subscriber server (daemon/notify.c)
+ * on a libevent loop over a real SQLite store on disk, and commits N new
+ * items in batches through the store's batch API, announcing each commit
+ * with notify_committed exactly as the daemon's pipeline does.  S
+ * subscriber processes connect over the real UNIX socket, subscribe live
+ * ({"op":"sub"}), and for every item line record the time from the
+ * writer's COMMIT returning to the line being read (CLOCK_MONOTONIC, the
+ * commit times shared through an mmap).  Scenario B repeats A with one
+ * extra subscriber that never reads.  Then scenario C: S subscribers
+ * replay all N stored events from "oldest" at once, for raw delivery rate.
+ *
+ * The writer commits a batch every PACE_MS (default 10 ms: 100-item
+ * batches make 10,000 items/s), so latency is measured at a steady load
+ * rather than behind a backlog; scenario C measures the delivery rate.
+ *
+ * usage: bench_notify [DIR] [N] [BATCH] [SUBSCRIBERS] [PACE_MS]
+ *        (defaults /tmp 100000 100 100 10)
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "feed.h"
+#include "notify.h"
+#include "store.h"
+
+#define SAMPLE_EVERY 10
+
+struct shared {
+	double commit_t[1]; /* indexed by seq; sized at mmap time */
+};
+
+struct sub_result {
+	double first_recv, last_recv;
+	size_t events;
+	int ok;
+};
+
+static size_t g_n, g_batch, g_subs;
+static long g_pace_us; /* between commits */
+static double *g_commit_t;	 /* [g_n + 2] */
+static float *g_samples;	 /* [g_subs][g_n / SAMPLE_EVERY + 1] latencies in ms */
+static struct sub_result *g_res; /* [g_subs] */
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *shared_alloc(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	return p;
+}
+
+static int sub_connect(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	for (int i = 0; i < 200; i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+			return fd;
+		close(fd);
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* A subscriber: reads until it has seen n item events; records latencies. */
+static void subscriber(const char *path, size_t idx, const char *req, int record)
+{
+	int fd = sub_connect(path);
+	if (fd < 0)
+		_exit(1);
+	if (write(fd, req, strlen(req)) < 0)
+		_exit(1);
+	static char buf[1 << 20];
+	size_t have = 0, seen = 0;
+	float *samples = g_samples + idx * (g_n / SAMPLE_EVERY + 1);
+	struct sub_result *res = &g_res[idx];
+	while (seen < g_n) {
+		ssize_t r = read(fd, buf + have, sizeof buf - have);
+		if (r <= 0)
+			_exit(2);
+		double now = mono();
+		have += (size_t)r;
+		char *line = buf, *nl;
+		while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+			if (!strncmp(line, "{\"ev\":\"item\"", 12)) {
+				char *c = strstr(line, "\"cursor\":\"");
+				char *colon = c ? memchr(c + 10, ':', (size_t)(nl - c)) : NULL;
+				long long seq = colon ? atoll(colon + 1) : 0;
+				if (!seen)
+					res->first_recv = now;
+				if (record && seq > 0 && (size_t)seq <= g_n + 1 &&
+				    seen % SAMPLE_EVERY == 0)
+					samples[seen / SAMPLE_EVERY] =
+					    (float)((now - g_commit_t[seq]) * 1000.0);
+				seen++;
+			}
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+	}
+	res->last_recv = mono();
+	res->events = seen;
+	res->ok = 1;
+	_exit(0);
+}
+
+struct writer {
+	struct event_base *base;
+	struct store *store;
+	struct notify *notify;
+	struct event *tick;
+	int64_t feed;
+	size_t done;
+};
+
+static void writer_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct writer *w = arg;
+	if (w->done >= g_n) {
+		event_base_loopexit(w->base, NULL);
+		return;
+	}
+	static char content[1200];
+	if (!content[0])
+		for (size_t i = 0; i + 1 < sizeof content; i++)
+			content[i] = "harbour ferry \xc3\xa9 timetable "[i % 26];
+	struct store_batch *b;
+	if (store_batch_begin(w->store, w->feed, 1000, &b) != STORE_OK)
+		exit(1);
+	for (size_t i = 0; i < g_batch && w->done + i < g_n; i++) {
+		char id[32], title[64];
+		snprintf(id, sizeof id, "n-%zu", w->done + i);
+		snprintf(title, sizeof title, "Item %zu", w->done + i);
+		struct feed_item it = {.id = id, .title = title, .content = content,
+				       .published = FEED_NO_DATE, .updated = FEED_NO_DATE};
+		if (store_batch_item(b, &it, NULL) != STORE_OK)
+			exit(1);
+	}
+	int64_t first, last;
+	if (store_batch_commit(b, NULL, NULL, &first, &last) != STORE_OK)
+		exit(1);
+	double t = mono();
+	for (int64_t s = first; s <= last && s > 0 && (size_t)s <= g_n + 1; s++)
+		g_commit_t[s] = t;
+	notify_committed(w->notify, first, last);
+	w->done += (size_t)(last - first + 1);
+	struct timeval pace = {0, g_pace_us};
+	evtimer_add(w->tick, &pace);
+}
+
+static int cmp_f(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return (x > y) - (x < y);
+}
+
+/* One scenario in a fresh process; prints one result line. */
+static void scenario(const char *dir, const char *label, int stalled, int replay)
+{
+	char db[4096], sock[4096];
+	snprintf(db, sizeof db, "%s/bench-notify.db", dir);
+	snprintf(sock, sizeof sock, "%s/bench-notify.sock", dir);
+	if (!replay) {
+		unlink(db);
+		char x[4200];
+		snprintf(x, sizeof x, "%s-wal", db);
+		unlink(x);
+	}
+	unlink(sock);
+	memset(g_res, 0, g_subs * sizeof *g_res);
+	struct store *st;
+	if (store_open(db, NULL, &st) != STORE_OK) {
+		fprintf(stderr, "store: %s\n", store_errmsg(st));
+		exit(1);
+	}
+	int64_t feed = 1;
+	if (!replay) {
+		struct store_feed_new nf = {.url = "https://bench.example.org/feed.xml"};
+		store_feed_add(st, &nf, 1, &feed);
+	}
+	struct event_base *base = event_base_new();
+	struct notify_limits lim;
+	notify_limits_default(&lim);
+	lim.max_clients = g_subs + 8;
+	lim.heartbeat_ms = 0;
+	struct notify *n = notify_new(base, st, &lim, NULL, NULL);
+	char err[256];
+	if (!n || notify_listen_path(n, sock, 0600, err, sizeof err)) {
+		fprintf(stderr, "notify: %s\n", err);
+		exit(1);
+	}
+	const char *req = replay ? "{\"op\":\"sub\",\"after\":\"oldest\"}\n" : "{\"op\":\"sub\"}\n";
+	pid_t kids[1024], stall = 0;
+	for (size_t i = 0; i < g_subs; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0)
+			subscriber(sock, i, req, !replay);
+	}
+	if (stalled) {
+		stall = fork();
+		if (stall == 0) {
+			int fd = sub_connect(sock);
+			if (fd < 0 || write(fd, "{\"op\":\"sub\"}\n", 12) < 0)
+				_exit(1);
+			pause();
+			_exit(0);
+		}
+	}
+	/* wait until every subscriber is connected and subscribed */
+	double t0 = mono();
+	while (notify_client_count(n) < g_subs + (stalled ? 1 : 0) && mono() - t0 < 20)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	for (int i = 0; i < 50; i++) /* let the subs be read */
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(2000);
+	double start = mono();
+	struct writer w = {.base = base, .store = st, .notify = n, .feed = feed};
+	if (replay) {
+		w.done = g_n;
+		notify_committed(n, 1, (int64_t)g_n); /* wake replay; no new rows */
+	}
+	w.tick = evtimer_new(base, writer_tick, &w);
+	struct timeval zero = {0, 0};
+	evtimer_add(w.tick, &zero);
+	event_base_dispatch(base); /* until all committed */
+	/* keep serving until the subscribers have everything */
+	size_t finished = 0;
+	while (finished < g_subs && mono() - start < 300) {
+		struct timeval tv = {0, 1000};
+		event_base_loopexit(base, &tv);
+		event_base_dispatch(base);
+		finished = 0;
+		for (size_t i = 0; i < g_subs; i++)
+			finished += g_res[i].ok;
+	}
+	double end = mono();
+	size_t out_max = notify_output_bytes_max(n);
+	for (size_t i = 0; i < g_subs; i++) {
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+	}
+	if (stall) {
+		kill(stall, SIGKILL);
+		waitpid(stall, NULL, 0);
+	}
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	/* latencies */
+	size_t per = g_n / SAMPLE_EVERY + 1, ns = 0;
+	float *all = malloc(per * g_subs * sizeof *all);
+	for (size_t i = 0; i < g_subs; i++)
+		for (size_t j = 0; j < per && j * SAMPLE_EVERY < g_res[i].events; j++)
+			all[ns++] = g_samples[i * per + j];
+	qsort(all, ns, sizeof *all, cmp_f);
+	double minrate = 1e18;
+	for (size_t i = 0; i < g_subs; i++) {
+		double d = g_res[i].last_recv - start;
+		double rate = g_res[i].ok && d > 0 ? (double)g_res[i].events / d : 0;
+		if (rate < minrate)
+			minrate = rate;
+	}
+	if (replay)
+		printf("%-34s %6zu/%zu done %9s %9s %12.0f %10ld %10zu\n", label, finished, g_subs, "-",
+		       "-", minrate, ru.ru_maxrss / 1024, out_max / 1024);
+	else
+		printf("%-34s %6zu/%zu done %9.2f %9.2f %12.0f %10ld %10zu\n", label, finished, g_subs,
+		       ns ? all[ns / 2] : -1.0, ns ? all[ns * 99 / 100] : -1.0, minrate,
+		       ru.ru_maxrss / 1024, out_max / 1024);
+	(void)end;
+	fflush(stdout);
+	free(all);
+	notify_free(n);
+	event_free(w.tick);
+	event_base_free(base);
+	store_close(st);
+}
+
+static void run_in_child(const char *dir, const char *label, int stalled, int replay)
+{
+	fflush(stdout);
+	pid_t p = fork();
+	if (p == 0) {
+		scenario(dir, label, stalled, replay);
+		_exit(0);
+	}
+	int st;
+	waitpid(p, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		fprintf(stderr, "%s: failed (status %d)\n", label, st);
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = argc > 1 ? argv[1] : "/tmp";
+	g_n = argc > 2 ? strtoul(argv[2], NULL, 10) : 100000;
+	g_batch = argc > 3 ? strtoul(argv[3], NULL, 10) : 100;
+	g_subs = argc > 4 ? strtoul(argv[4], NULL, 10) : 100;
+	g_pace_us = (argc > 5 ? atol(argv[5]) : 10) * 1000;
+	if (!g_n || !g_batch || !g_subs || g_subs > 1000)
+		return 2;
+	signal(SIGPIPE, SIG_IGN);
+	g_commit_t = shared_alloc((g_n + 2) * sizeof *g_commit_t);
+	g_samples = shared_alloc(g_subs * (g_n / SAMPLE_EVERY + 1) * sizeof *g_samples);
+	g_res = shared_alloc(g_subs * sizeof *g_res);
+	printf("%zu items committed in batches of %zu every %ld ms, %zu subscribers, store in %s\n",
+	       g_n, g_batch, g_pace_us / 1000, g_subs, dir);
+	printf("%-34s %11s %9s %9s %12s %10s %10s\n", "scenario", "subscribers", "p50_ms", "p99_ms",
+	       "min_ev/s/sub", "rss_MiB", "outmax_KiB");
+	run_in_child(dir, "A: live", 0, 0);
+	run_in_child(dir, "B: live + 1 never-reading client", 1, 0);
+	run_in_child(dir, "C: replay from oldest", 0, 1);
+	return 0;
+}
