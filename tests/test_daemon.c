@@ -430,6 +430,41 @@ START_TEST(sighup_with_a_bad_config_keeps_the_old_one)
 }
 END_TEST
 
+START_TEST(sighup_applies_new_limits)
+{
+	write_file(conf, "max_control_clients = 1\nlog_level = info\n");
+	start();
+	int held;
+	for (;;) { /* hold the one slot (once the start-up probe has left it) */
+		held = connect_to(ctl);
+		send_all(held, "{\"op\":\"status\"}\n", 16);
+		char *line = read_line(held);
+		bool in = line && strstr(line, "\"ok\":true");
+		free(line);
+		if (in)
+			break;
+		close(held);
+		pause_ms(10);
+	}
+	write_file(conf, "max_control_clients = 2\nlog_level = debug\n");
+	kill(pid, SIGHUP);
+	for (;;) { /* the reload is done when the held connection sees the new level */
+		send_all(held, "{\"op\":\"status\"}\n", 16);
+		char *line = read_line(held);
+		bool done = line && strstr(line, "\"log_level\":\"debug\"");
+		free(line);
+		if (done)
+			break;
+		pause_ms(10);
+	}
+	struct cjson r;
+	request("{\"op\":\"status\"}", &r); /* a second client now fits */
+	ck_assert(reply_ok(&r));
+	cjson_free(&r);
+	close(held);
+}
+END_TEST
+
 START_TEST(sighup_adds_feeds_of_new_feed_sections)
 {
 	start();
@@ -831,6 +866,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, an_idle_control_client_is_disconnected);
 	tcase_add_test(tc, sighup_applies_a_good_config);
 	tcase_add_test(tc, sighup_with_a_bad_config_keeps_the_old_one);
+	tcase_add_test(tc, sighup_applies_new_limits);
 	tcase_add_test(tc, sighup_adds_feeds_of_new_feed_sections);
 	tcase_add_test(tc, the_schedule_survives_a_restart);
 	tcase_add_test(tc, start_up_spreads_first_polls);
