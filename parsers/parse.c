@@ -1211,7 +1211,10 @@ static void parse_xml_attrs(struct parse *p, struct frame *f, const struct xr_at
 			f->flags |= FR_BASE_OWNED;
 		} else if (!strcmp(a[i].local, "lang") && feed_level && *a[i].value &&
 			   p->feed.s[F_LANGUAGE].prio < 1) {
-			parse_set(p, &p->feed.s[F_LANGUAGE].b, a[i].value, strlen(a[i].value));
+			struct buf *l = &p->feed.s[F_LANGUAGE].b;
+			parse_set(p, l, a[i].value, strlen(a[i].value));
+			for (char *u = l->data; u && (u = memchr(u, '_', l->len - (size_t)(u - l->data)));)
+				*u++ = '-'; /* en_US -> en-US */
 			p->feed.s[F_LANGUAGE].prio = 1;
 		}
 	}

@@ -1,5 +1,6 @@
 /* url.c - see url.h.  Relative references go through curl_url_set. */
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,10 +32,34 @@ static char *url_dup(const char *s, size_t n)
 	return d;
 }
 
+#define URL_DUMMY "http://feedd.invalid"
+
+/*
+ * Both relative: resolve against a dummy origin and take it off again, so
+ * that xml:base="/a/" with no document URL still turns "b" into "/a/b".
+ */
+static char *url_resolve_relative(const char *base, const char *ref, size_t n)
+{
+	size_t bl = strlen(base);
+	char *abs = malloc(sizeof URL_DUMMY + 1 + bl);
+	if (!abs)
+		return NULL;
+	snprintf(abs, sizeof URL_DUMMY + 1 + bl, "%s%s%s", URL_DUMMY, base[0] == '/' ? "" : "/", base);
+	char *r = url_resolve(abs, ref, n);
+	free(abs);
+	if (!r || strncmp(r, URL_DUMMY "/", sizeof URL_DUMMY))
+		return r;
+	size_t skip = sizeof URL_DUMMY - 1 + (base[0] == '/' ? 0 : 1);
+	memmove(r, r + skip, strlen(r + skip) + 1);
+	return r;
+}
+
 char *url_resolve(const char *base, const char *ref, size_t n)
 {
-	if (!base || !*base || url_is_absolute(ref, n) || !url_is_absolute(base, strlen(base)))
+	if (!base || !*base || url_is_absolute(ref, n))
 		return url_dup(ref, n);
+	if (!url_is_absolute(base, strlen(base)))
+		return url_resolve_relative(base, ref, n);
 	char *r = url_dup(ref, n);
 	if (!r)
 		return NULL;

@@ -3,6 +3,7 @@
  * stderr, stdin, --base.
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,6 +140,81 @@ START_TEST(cmd_parse_unknown_option_is_usage_error)
 }
 END_TEST
 
+static bool valid_utf8(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned c = s[i];
+		size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		if (!k || i + k > n)
+			return false;
+		for (size_t j = 1; j < k; j++)
+			if ((s[i + j] & 0xc0) != 0x80)
+				return false;
+		i += k;
+	}
+	return true;
+}
+
+START_TEST(cmd_parse_recovers_from_html_entity_exit_0)
+{
+	struct tu_run r;
+	run_parse(&r, "-", NULL, NULL,
+		  "<rss version=\"2.0\"><channel><item><title>a&nbsp;b</title></item></channel></rss>");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "\"title\":\"a\xc2\xa0" "b\""));
+	ck_assert_ptr_nonnull(strstr(r.out, "\"wellformed\":false,\"error\":\"line 1, column "));
+	tu_run_free(&r);
+}
+END_TEST
+
+START_TEST(cmd_parse_truncated_document_keeps_items)
+{
+	struct tu_run r;
+	run_parse(&r, "-", NULL, NULL,
+		  "<rss version=\"2.0\"><channel><item><title>one</title></item><item><title>tw");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "{\"title\":\"one\"}"));
+	ck_assert_ptr_nonnull(strstr(r.out, "\"wellformed\":false"));
+	tu_run_free(&r);
+}
+END_TEST
+
+START_TEST(cmd_parse_invalid_utf8_input_never_emitted)
+{
+	struct tu_run r;
+	run_parse(&r, "-", NULL, NULL,
+		  "<rss version=\"2.0\"><channel><item><title>bad \xff\xc3 \xed\xa0\x80 byte</title>"
+		  "</item></channel></rss>");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert(valid_utf8((const unsigned char *)r.out, r.outlen));
+	tu_run_free(&r);
+}
+END_TEST
+
+START_TEST(cmd_parse_windows_1252_document_to_utf8)
+{
+	struct tu_run r;
+	run_parse(&r, "-", NULL, NULL,
+		  "<?xml version=\"1.0\" encoding=\"windows-1252\"?><rss version=\"2.0\"><channel><item>"
+		  "<title>caf\xe9 \x93q\x94</title></item></channel></rss>");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "\"title\":\"caf\xc3\xa9 \xe2\x80\x9cq\xe2\x80\x9d\""));
+	tu_run_free(&r);
+}
+END_TEST
+
+START_TEST(cmd_parse_control_chars_and_line_separators_escaped)
+{
+	struct tu_run r;
+	run_parse(&r, "-", NULL, NULL,
+		  "<rss version=\"2.0\"><channel><item><title>a&#9;b&#10;c\xe2\x80\xa8" "d</title>"
+		  "</item></channel></rss>");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "\"title\":\"a\\tb\\nc\\u2028d\""));
+	tu_run_free(&r);
+}
+END_TEST
+
 static Suite *cmd_parse_suite(void)
 {
 	Suite *s = suite_create("cmd_parse");
@@ -153,6 +229,11 @@ static Suite *cmd_parse_suite(void)
 	tcase_add_test(tc, cmd_parse_missing_file_exit_2_with_json);
 	tcase_add_test(tc, cmd_parse_no_file_is_usage_error);
 	tcase_add_test(tc, cmd_parse_unknown_option_is_usage_error);
+	tcase_add_test(tc, cmd_parse_recovers_from_html_entity_exit_0);
+	tcase_add_test(tc, cmd_parse_truncated_document_keeps_items);
+	tcase_add_test(tc, cmd_parse_invalid_utf8_input_never_emitted);
+	tcase_add_test(tc, cmd_parse_windows_1252_document_to_utf8);
+	tcase_add_test(tc, cmd_parse_control_chars_and_line_separators_escaped);
 	suite_add_tcase(s, tc);
 	return s;
 }

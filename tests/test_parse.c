@@ -1081,6 +1081,22 @@ START_TEST(c1_controls_mapped_as_windows_1252)
 }
 END_TEST
 
+START_TEST(xml_lang_underscore_becomes_hyphen)
+{
+	struct pt r;
+	pt_parse(&r, "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\" xml:lang=\"en_US\"></feed>");
+	ck_assert_str_eq(r.feed, "{\"language\":\"en-US\"}");
+	pt_free(&r);
+}
+END_TEST
+
+START_TEST(relative_xml_base_without_document_url_still_joins)
+{
+	ONE_EQ(RSS("<item xml:base=\"/news/\"><link>item.html</link></item>"), NULL,
+	       "{\"link\":\"/news/item.html\"}");
+}
+END_TEST
+
 static Suite *parse_suite(void)
 {
 	Suite *s = suite_create("parse");
@@ -1163,6 +1179,8 @@ static Suite *parse_suite(void)
 	tcase_add_test(tc, items_are_delivered_before_the_document_ends);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("feedparser");
+	tcase_add_test(tc, xml_lang_underscore_becomes_hyphen);
+	tcase_add_test(tc, relative_xml_base_without_document_url_still_joins);
 	tcase_add_test(tc, atom_link_url_as_text_without_href);
 	tcase_add_test(tc, dc_author_is_author);
 	tcase_add_test(tc, empty_base64_content_is_absent);
