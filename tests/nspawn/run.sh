@@ -5,6 +5,8 @@
 # killing a stopped daemon, socket activation.  See selftest.sh.
 #
 #   tests/nspawn/run.sh [BUILD_DIR]      (default: build/)
+#   FEEDD_NSPAWN_DEB=../feedd_0.1.0_amd64.deb tests/nspawn/run.sh
+#                                         (the Debian package instead)
 #
 # Needs root, systemd-nspawn (apt-get install systemd-container) and the
 # prepared root (tests/nspawn/prepare.sh, once, needs the network).
@@ -22,8 +24,10 @@ fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || skip "needs root"
 command -v systemd-nspawn >/dev/null || skip "no systemd-nspawn (apt-get install systemd-container)"
 [ -e "$ROOT/.feedd-prepared" ] || skip "no prepared root at $ROOT (run tests/nspawn/prepare.sh)"
-[ -x "$BUILD/feedd" ] || skip "no feedd in $BUILD (build first)"
-[ -x "$BUILD/feedctl" ] || skip "no feedctl in $BUILD"
+if [ -z "${FEEDD_NSPAWN_DEB:-}" ]; then
+	[ -x "$BUILD/feedd" ] || skip "no feedd in $BUILD (build first)"
+	[ -x "$BUILD/feedctl" ] || skip "no feedctl in $BUILD"
+fi
 
 work=$(mktemp -d /var/tmp/feedd-nspawn-run.XXXXXX)
 cleanup() { rm -rf "$work"; }
@@ -31,8 +35,19 @@ trap cleanup EXIT
 root="$work/root"
 cp -a "$ROOT" "$root"
 
-# feedd as `cmake --install --prefix /usr` puts it (units, snippets, man pages).
-DESTDIR="$root" cmake --install "$BUILD" --prefix /usr >/dev/null
+if [ -n "${FEEDD_NSPAWN_DEB:-}" ]; then
+	# feedd as the Debian package installs it (its postinst enables the units).
+	cp "$FEEDD_NSPAWN_DEB" "$root/tmp/feedd.deb"
+	chroot "$root" dpkg -i /tmp/feedd.deb >"$work/dpkg.log" 2>&1 || {
+		cat "$work/dpkg.log"; fail "dpkg -i $FEEDD_NSPAWN_DEB"; }
+	for u in feedd.socket feedd-control.socket feedd.service; do
+		[ "$(systemctl --root="$root" is-enabled "$u" 2>/dev/null)" = enabled ] ||
+			fail "the package did not enable $u"
+	done
+else
+	# feedd as `cmake --install --prefix /usr` puts it (units, snippets, man pages).
+	DESTDIR="$root" cmake --install "$BUILD" --prefix /usr >/dev/null
+fi
 # A configuration with the offline sample feeds.
 mkdir -p "$root/usr/share/feedd-test/feeds" "$root/etc/feedd"
 cp "$SRC"/examples/feeds/* "$root/usr/share/feedd-test/feeds/"
