@@ -343,9 +343,10 @@ static void daemon_log_outcome(const struct poller_outcome *o)
 	if (o->next_poll)
 		date_format(o->next_poll, when);
 	if (o->result == POLLER_FETCHED)
-		log_info("feed %" PRId64 " fetched: %zu new, %zu updated; next poll %s (%s)",
-		         o->feed_id, o->new_items, o->updated_items, when,
-		         o->next_poll_reason ? o->next_poll_reason : "");
+		log_msg(o->new_items || o->updated_items ? LOG_PRIO_INFO : LOG_PRIO_DEBUG,
+		        "feed %" PRId64 " fetched: %zu new, %zu updated; next poll %s (%s)",
+		        o->feed_id, o->new_items, o->updated_items, when,
+		        o->next_poll_reason ? o->next_poll_reason : "");
 	else if (o->result == POLLER_NOT_MODIFIED)
 		log_debug("feed %" PRId64 " not modified; next poll %s (%s)", o->feed_id, when,
 		          o->next_poll_reason ? o->next_poll_reason : "");
@@ -588,7 +589,7 @@ void daemon_reload(struct daemon *d)
 	if (daemon_config_load(&fresh, &d->args, err, sizeof err) < 0) {
 		log_err("reload failed, keeping the old configuration: %s", err);
 		sdnotify_sendf("READY=1\nSTATUS=reload failed, old configuration kept; %s",
-			       service_status(d->service));
+		               service_status(d->service));
 		return;
 	}
 	daemon_keep_paths(&d->cfg, &fresh);
