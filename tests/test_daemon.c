@@ -197,6 +197,8 @@ static bool reply_ok(const struct cjson *r)
 	return v && v->type == CJSON_BOOL && v->u.b;
 }
 
+static int64_t add_with_next_poll(const char *url, int64_t next, const char *reason);
+
 static bool log_contains(const char *s)
 {
 	char *text = tu_read_file(logpath, NULL);
@@ -377,6 +379,35 @@ START_TEST(too_many_control_clients_are_refused)
 	free(line);
 	close(second);
 	close(first);
+}
+END_TEST
+
+START_TEST(a_client_past_the_output_limit_is_paused_and_loses_nothing)
+{
+	for (int i = 0; i < 20; i++) {
+		char url[64];
+		snprintf(url, sizeof url, "http://127.0.0.1:9/feed-with-a-longish-name-%d", i);
+		add_with_next_poll(url, (int64_t)time(NULL) + 99999, "test");
+	}
+	write_file(conf, "client_output_limit = 4k\n");
+	start();
+	int fd = connect_to(ctl);
+	struct buf reqs = {0};
+	for (int i = 0; i < 300; i++) { /* ~1 MB of replies, nothing read meanwhile */
+		char line[64];
+		snprintf(line, sizeof line, "{\"op\":\"list\",\"id\":%d}\n", i);
+		buf_puts(&reqs, line);
+	}
+	send_all(fd, reqs.data, reqs.len);
+	buf_free(&reqs);
+	for (int i = 0; i < 300; i++) {
+		char *line = read_line(fd), want[32];
+		ck_assert_ptr_nonnull(line);
+		snprintf(want, sizeof want, "{\"id\":%d,\"ok\":true", i);
+		ck_assert_msg(!strncmp(line, want, strlen(want)), "reply %d: %.60s", i, line);
+		free(line);
+	}
+	close(fd);
 }
 END_TEST
 
@@ -864,6 +895,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, a_line_too_long_gets_an_error_and_close);
 	tcase_add_test(tc, too_many_control_clients_are_refused);
 	tcase_add_test(tc, an_idle_control_client_is_disconnected);
+	tcase_add_test(tc, a_client_past_the_output_limit_is_paused_and_loses_nothing);
 	tcase_add_test(tc, sighup_applies_a_good_config);
 	tcase_add_test(tc, sighup_with_a_bad_config_keeps_the_old_one);
 	tcase_add_test(tc, sighup_applies_new_limits);
