@@ -247,6 +247,80 @@ START_TEST(client_stalled_with_output_pending_is_disconnected)
 }
 END_TEST
 
+/* ---- the cache of serialized lines: every size still delivers everything ---- */
+
+/* The next item (the live marker, once, may come before it) has cursor seq. */
+static void expect_item_after_live(struct nh_client *c, int64_t seq, int *live_seen)
+{
+	struct cjson v;
+	char want[STORE_CURSOR_MAX];
+	nh_event(&h, c, &v);
+	if (!strcmp(nh_ev(&v), "live")) {
+		ck_assert(!*live_seen);
+		*live_seen = 1;
+		nh_event_free(&v);
+		nh_event(&h, c, &v);
+	}
+	ck_assert_str_eq(nh_ev(&v), "item");
+	nh_cursor(&h, seq, want, sizeof want);
+	ck_assert_str_eq(cjson_get_str(&v, "cursor"), want);
+	nh_event_free(&v);
+}
+
+static const struct {
+	size_t events, bytes, batch;
+} cache_sizes[] = {
+	{4096, 8u << 20, 256}, /* defaults */
+	{8, 1024, 32},	       /* fills bigger than the cache */
+	{1, 1, 4},	       /* no line fits: every read goes to the store */
+	{64, 64 * 1024, 1},    /* one event per step */
+};
+
+START_TEST(every_cache_size_delivers_every_event_once_in_order)
+{
+	struct notify_limits l;
+	notify_limits_default(&l);
+	l.cache_events = cache_sizes[_i].events;
+	l.cache_bytes = cache_sizes[_i].bytes;
+	l.replay_batch = cache_sizes[_i].batch;
+	nh_start(&h, &l);
+	enum { NC = 4 };
+	int64_t a = nh_feed(&h, "https://example.org/a.xml");
+	int64_t b = nh_feed(&h, "https://example.org/b.xml");
+	struct nh_client *c[NC];
+	int64_t next[NC] = {0};
+	nh_commit(&h, a, 40);
+	c[0] = nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}");
+	c[1] = nh_sub(&h, "{\"op\":\"sub\"}");
+	c[2] = nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\",\"feeds\":[2]}");
+	c[3] = nh_sub(&h, "{\"op\":\"sub\",\"feeds\":[1]}");
+	nh_expect_live(&h, c[1], 40); /* "from now on" starts when the sub is read */
+	nh_expect_live(&h, c[3], 40);
+	for (int round = 0; round < 6; round++) {
+		nh_commit(&h, round % 2 ? b : a, 30);
+		nh_spin(&h);
+	}
+	/* feed a: 1-40, 41-70, 101-130, 161-190; feed b: 71-100, 131-160, 191-220 */
+	for (int i = 0; i < NC; i++) {
+		int64_t s = i == 1 || i == 3 ? 40 : 0;
+		int live = 0;
+		for (;;) {
+			s++;
+			if (s > 220)
+				break;
+			int in_b = (s > 70 && s <= 100) || (s > 130 && s <= 160) || s > 190;
+			if ((i == 2 && !in_b) || (i == 3 && in_b))
+				continue;
+			expect_item_after_live(c[i], s, &live);
+			next[i] = s;
+		}
+		nh_close(c[i]);
+	}
+	ck_assert_int_eq(next[0], 220);
+	ck_assert_int_eq(next[3], 190);
+}
+END_TEST
+
 static Suite *limits_suite(void)
 {
 	Suite *s = suite_create("notify_limits");
@@ -261,6 +335,8 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, client_that_never_reads_holds_bounded_memory_and_later_gets_every_event);
 	tcase_add_test(tc, slow_replay_of_a_long_backlog_stays_bounded_and_complete);
 	tcase_add_test(tc, client_stalled_with_output_pending_is_disconnected);
+	tcase_add_loop_test(tc, every_cache_size_delivers_every_event_once_in_order, 0,
+			    (int)(sizeof cache_sizes / sizeof cache_sizes[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
