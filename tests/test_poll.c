@@ -223,6 +223,44 @@ START_TEST(max_age_pushes_the_next_poll_later)
 }
 END_TEST
 
+START_TEST(expires_pushes_the_next_poll_later)
+{
+	route("/e", 200,
+	      "Date: Sun, 06 Nov 1994 08:49:37 GMT\nExpires: Sun, 06 Nov 1994 10:12:57 GMT\n",
+	      feed2);
+	int64_t id = add_feed("/e");
+	poll1(id);
+	struct store_feed f;
+	feed_get(id, &f);
+	ck_assert_int_eq(f.next_poll - f.last_fetch, 5000);
+	ck_assert_str_eq(f.next_poll_reason, "expires in 5000s");
+	store_feed_clear(&f);
+}
+END_TEST
+
+START_TEST(rss_ttl_and_sy_update_period_push_the_next_poll_later)
+{
+	route("/ttl", 200, NULL,
+	      "<rss version=\"2.0\"><channel><title>t</title><ttl>180</ttl>"
+	      "<item><guid>1</guid></item></channel></rss>");
+	route("/sy", 200, NULL,
+	      "<rss version=\"2.0\" xmlns:sy=\"http://purl.org/rss/1.0/modules/syndication/\">"
+	      "<channel><title>t</title><sy:updatePeriod>daily</sy:updatePeriod>"
+	      "<sy:updateFrequency>2</sy:updateFrequency><item><guid>1</guid></item>"
+	      "</channel></rss>");
+	int64_t ids[2] = {add_feed("/ttl"), add_feed("/sy")};
+	poll_ids(ids, 2);
+	struct store_feed f;
+	feed_get(ids[0], &f);
+	ck_assert_int_eq(f.next_poll - f.last_fetch, 10800);
+	ck_assert_str_eq(f.next_poll_reason, "ttl 180min");
+	store_feed_clear(&f);
+	feed_get(ids[1], &f);
+	ck_assert_int_eq(f.next_poll - f.last_fetch, 43200);
+	store_feed_clear(&f);
+}
+END_TEST
+
 START_TEST(a_short_max_age_does_not_pull_the_next_poll_earlier)
 {
 	route("/m", 200, "Cache-Control: max-age=10\n", feed2);
@@ -750,6 +788,8 @@ static Suite *poll_suite(void)
 	tcase_add_test(tc, a_streamed_document_is_stored_whole);
 	tcase_add_test(tc, validators_are_stored_and_a_304_refreshes_the_state);
 	tcase_add_test(tc, max_age_pushes_the_next_poll_later);
+	tcase_add_test(tc, expires_pushes_the_next_poll_later);
+	tcase_add_test(tc, rss_ttl_and_sy_update_period_push_the_next_poll_later);
 	tcase_add_test(tc, a_short_max_age_does_not_pull_the_next_poll_earlier);
 	tcase_add_test(tc, the_schedule_adapts_to_how_often_the_feed_publishes);
 	tcase_add_test(tc, retry_after_on_503_sets_the_next_poll);
