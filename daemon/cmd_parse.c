@@ -15,7 +15,7 @@
 #include "feed.h"
 
 #define CMD_PARSE_CHUNK (256 * 1024)
-#define CMD_PARSE_STDOUT_BUF (1024 * 1024)
+#define CMD_PARSE_OUT_BUF (1024 * 1024)
 
 struct cmd_parse_out {
 	struct parse *p;
@@ -48,8 +48,7 @@ static int cmd_parse_item(void *ud, const struct feed_item *it)
 	    json_item(&o->b, it))
 		return -1;
 	o->nitems++;
-	/* at least stdout's buffer size: fwrite then writes it without copying */
-	if (o->b.len >= CMD_PARSE_STDOUT_BUF)
+	if (o->b.len >= CMD_PARSE_OUT_BUF)
 		return cmd_parse_flush(o);
 	return 0;
 }
@@ -118,8 +117,9 @@ int cmd_parse(int argc, char **argv)
 		cmd_parse_usage();
 		return 2;
 	}
-	static char outbuf[CMD_PARSE_STDOUT_BUF];
-	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+	/* All output goes through our own 1 MiB buffer (struct cmd_parse_out),
+	 * written with one fwrite per MiB: stdio must not copy it again. */
+	setvbuf(stdout, NULL, _IONBF, 0);
 
 	struct cmd_parse_out o = {0};
 	bool is_stdin = !strcmp(file, "-");

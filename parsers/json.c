@@ -264,7 +264,7 @@ static inline int json_utf8_block_bad(__m128i x, __m128i prev)
 	return _mm_movemask_epi8(err);
 }
 
-static bool json_utf8_clean(const unsigned char *s, size_t n)
+static __attribute__((unused)) bool json_utf8_clean(const unsigned char *s, size_t n)
 {
 	__m128i prev = _mm_setzero_si128();
 	size_t i = 0;
@@ -286,7 +286,7 @@ static bool json_utf8_clean(const unsigned char *s, size_t n)
 	return !json_utf8_block_bad(_mm_loadu_si128((const __m128i *)t), prev);
 }
 
-static int json_str_clean(struct buf *b, const unsigned char *s, size_t n)
+static __attribute__((unused)) int json_str_clean(struct buf *b, const unsigned char *s, size_t n)
 {
 	size_t i = 0, run = 0;
 	const __m128i q = JSON_B('"'), bs = JSON_B('\\'), ctl = JSON_B(0x1f);
@@ -310,6 +310,61 @@ static int json_str_clean(struct buf *b, const unsigned char *s, size_t n)
 		if (buf_append(b, s + run, i - run) || json_escape_ctl(b, c))
 			return -1;
 		run = ++i;
+	}
+	return buf_append(b, s + run, n - run);
+}
+
+static int json_esc_byte(struct buf *b, unsigned char c)
+{
+	if (c == '"')
+		return buf_append(b, "\\\"", 2);
+	if (c == '\\')
+		return buf_append(b, "\\\\", 2);
+	return json_escape_ctl(b, c);
+}
+
+/*
+ * One pass over s in 16-byte steps: validates UTF-8 (blocks with high
+ * bytes, and the block after one) and escapes ASCII specials as it goes.
+ * Returns 0, -1 when out of memory, 1 when s is not clean UTF-8 (the
+ * caller then starts over with the general path).
+ */
+static int json_str_onepass(struct buf *b, const unsigned char *s, size_t n)
+{
+	const __m128i q = JSON_B('"'), bs = JSON_B('\\'), ctl = JSON_B(0x1f);
+	__m128i prev = _mm_setzero_si128();
+	int prev_hi = 0;
+	size_t i = 0, run = 0;
+	for (;; i += 16) {
+		__m128i x;
+		unsigned valid = 0xffff;
+		unsigned char t[16];
+		bool tail = i + 16 > n;
+		if (!tail) {
+			x = _mm_loadu_si128((const __m128i *)(s + i));
+		} else {
+			memset(t, 0, sizeof t);
+			memcpy(t, s + i, n - i);
+			x = _mm_loadu_si128((const __m128i *)t);
+			valid = (1u << (n - i)) - 1;
+		}
+		int hi = _mm_movemask_epi8(x);
+		if ((hi || prev_hi || tail) && json_utf8_block_bad(x, prev))
+			return 1;
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)),
+					   _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
+		unsigned m = (unsigned)_mm_movemask_epi8(hit) & valid;
+		while (m) {
+			size_t pos = i + (size_t)__builtin_ctz(m);
+			if (buf_append(b, s + run, pos - run) || json_esc_byte(b, s[pos]))
+				return -1;
+			run = pos + 1;
+			m &= m - 1;
+		}
+		if (tail)
+			break;
+		prev = x;
+		prev_hi = hi;
 	}
 	return buf_append(b, s + run, n - run);
 }
@@ -359,7 +414,16 @@ int json_str(struct buf *b, const char *str, size_t n)
 		return -1;
 	if (buf_append(b, "\"", 1))
 		return -1;
+#ifdef __SSE2__
+	size_t start = b->len;
+	int r = json_str_onepass(b, s, n);
+	if (r > 0) {
+		b->len = start;
+		r = json_str_slow(b, s, n);
+	}
+#else
 	int r = json_utf8_clean(s, n) ? json_str_clean(b, s, n) : json_str_slow(b, s, n);
+#endif
 	if (r)
 		return -1;
 	return buf_append(b, "\"", 1);
