@@ -78,6 +78,12 @@ check restarted wait_for 20 bash -c "systemctl is-active --quiet feedd.service &
 out=$(as_reader bash -c 'echo "{\"op\":\"sub\"}" | timeout 5 socat -t 2 - UNIX-CONNECT:/run/feedd/sub.sock' 2>&1)
 expect hello_after_restart '"ev":"hello"' "$out"
 
+# A client that connects while the service restarts waits in the backlog.
+systemctl restart --no-block feedd.service
+out=$(as_reader bash -c 'echo "{\"op\":\"sub\"}" | timeout 10 socat -t 2 - UNIX-CONNECT:/run/feedd/sub.sock' 2>&1)
+expect hello_during_restart '"ev":"hello"' "$out"
+check active_after_restart wait_for 20 systemctl is-active --quiet feedd.service
+
 # Stopping the service leaves the socket bound: clients queue until it starts again.
 check stop timeout 40 systemctl stop feedd.service
 check socket_stays test -S /run/feedd/sub.sock
