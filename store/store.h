@@ -3,7 +3,8 @@
  * store/): feeds and their fetch state, items with dedup, the event log
  * with its cursors, retention.
  *
- * The implementation is SQLite (store/store.c), but nothing here exposes a
+ * The implementation is SQLite (the .c files of store/; the schema is in store_sql.c,
+ * readable with the sqlite3 shell), but nothing here exposes a
  * SQLite type, so another backend (PostgreSQL for several nodes, see
  * DESIGN.md "Beyond one machine") can implement the same header.
  *
@@ -389,6 +390,15 @@ void store_retention_default(struct store_retention *r);
  * was present in its feed's latest fetched document, and raises
  * pruned_upto to the highest seq deleted.  One transaction.  *items_pruned
  * and *events_pruned may be NULL.
+ *
+ * Which items go: per feed, those beyond the newest max_items_per_feed
+ * (by first appearance); and those not seen in a document for
+ * max_age_days.  Events older than max_age_days go too, also of items that
+ * stay.  An item's later `update` event goes with the item, so pruning an
+ * old item that was updated recently can raise pruned_upto past events
+ * that remain: cursors below it are then refused (cursor_expired) rather
+ * than silently missing that update.  Call it periodically (e.g. hourly);
+ * it is one transaction and blocks other writers while it runs.
  */
 enum store_err store_prune(struct store *s, const struct store_retention *r, int64_t now,
 			   size_t *items_pruned, size_t *events_pruned);
