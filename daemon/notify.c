@@ -12,12 +12,16 @@
  *   in steps of replay_batch, while it is behind the head and its output
  *   is under the limit.  It runs after a commit, after sub, when the
  *   output drains below half the limit, and on the heartbeat timer.
- * - The cache is a ring of serialized event lines that holds every event
+ * - A cache is a ring of serialized event lines that holds every event
  *   with lo < seq <= hi (lines with seq and feed id).  It is filled by
  *   unfiltered reads of the store after hi, so a hundred subscribers
  *   following the head cost one SQLite read and one serialization per
- *   event, not a hundred.  A cursor outside [lo, hi] reads the store
- *   directly (with the subscriber's filter): replay of old events.
+ *   event, not a hundred; lines of one fill lie back to back, so an
+ *   unfiltered subscriber gets a whole fill in one copy.  There are two
+ *   caches, replaced least-recently-used: one follows the head, the other
+ *   serves a replay many subscribers make at once.  A subscriber with a
+ *   feed filter that replays behind both reads the store directly, with
+ *   its filter.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -87,7 +91,13 @@ struct notify_cache {
 	size_t count;
 	size_t bytes;
 	int64_t lo, hi;		/* holds every event with lo < seq <= hi */
+	size_t max_bytes;
+	uint64_t used;		/* for least-recently-used replacement */
 };
+
+/* One cache follows the head, the other serves a replay that many
+ * subscribers make at once (all reconnecting after a restart, say). */
+#define NOTIFY_CACHES 2
 
 struct notify {
 	struct event_base *base;
@@ -111,7 +121,8 @@ struct notify {
 	struct event *reap;
 	bool shutting_down;
 
-	struct notify_cache cache;
+	struct notify_cache caches[NOTIFY_CACHES];
+	uint64_t cache_clock;
 	struct notify_block *filling;	/* the block of the fill in progress */
 	struct buf scratch;
 };
@@ -120,6 +131,7 @@ struct notify {
 struct notify_read {
 	struct notify *n;
 	struct notify_client *c;
+	struct notify_cache *k;
 	int failed;
 };
 
@@ -233,8 +245,10 @@ static void notify_cache_reset(struct notify_cache *k, int64_t at)
 	k->lo = k->hi = at;
 }
 
-static int notify_cache_init(struct notify_cache *k, size_t events, int64_t at)
+static int notify_cache_init(struct notify_cache *k, size_t events, size_t bytes, int64_t at)
 {
+	k->max_bytes = bytes / NOTIFY_CACHES;
+	k->used = 0;
 	k->cap = events ? events : 1;
 	k->ring = calloc(k->cap, sizeof *k->ring);
 	k->start = k->count = k->bytes = 0;
@@ -247,15 +261,14 @@ static int notify_cache_init(struct notify_cache *k, size_t events, int64_t at)
  * off.  A line larger than the whole cache is not kept: the cache then
  * restarts after it.
  */
-static void notify_cache_push(struct notify *n, int64_t seq, int64_t feed_id,
+static void notify_cache_push(struct notify_cache *k, int64_t seq, int64_t feed_id,
 			      struct notify_block *bl, size_t off, size_t len)
 {
-	struct notify_cache *k = &n->cache;
-	if (len > n->lim.cache_bytes) {
+	if (len > k->max_bytes) {
 		notify_cache_reset(k, seq);
 		return;
 	}
-	while (k->count && (k->count == k->cap || k->bytes + len > n->lim.cache_bytes))
+	while (k->count && (k->count == k->cap || k->bytes + len > k->max_bytes))
 		notify_cache_evict(k);
 	bl->refs++;
 	*notify_cache_at(k, k->count) = (struct notify_line){seq, feed_id, bl, off, len};
@@ -405,21 +418,21 @@ static int notify_fill_cb(void *ud, const struct store_event *ev)
 		r->failed = 1;
 		return 1;
 	}
-	notify_cache_push(r->n, ev->seq, ev->feed_id, bl, off, r->n->scratch.len);
+	notify_cache_push(r->k, ev->seq, ev->feed_id, bl, off, r->n->scratch.len);
 	return 0;
 }
 
-/* Reads up to replay_batch events after hi into the cache.  0, or -1 on a store error. */
-static int notify_cache_fill(struct notify *n)
+/* Reads up to replay_batch events after hi into cache k.  0, or -1 on a store error. */
+static int notify_cache_fill(struct notify *n, struct notify_cache *k)
 {
-	struct notify_read r = {.n = n};
+	struct notify_read r = {.n = n, .k = k};
 	size_t got = 0;
-	int64_t last = n->cache.hi;
+	int64_t last = k->hi;
 	n->filling = calloc(1, sizeof *n->filling);
 	if (!n->filling)
 		return -1;
 	n->filling->refs = 1; /* the fill's own reference */
-	enum store_err e = store_events_after(n->store, n->cache.hi, NULL, 0, n->lim.replay_batch,
+	enum store_err e = store_events_after(n->store, k->hi, NULL, 0, n->lim.replay_batch,
 					      notify_fill_cb, &r, &got, &last);
 	struct buf *fb = &n->filling->b;
 	char *fit = fb->len && fb->len < fb->cap ? realloc(fb->data, fb->len) : NULL;
@@ -430,15 +443,15 @@ static int notify_cache_fill(struct notify *n)
 	notify_block_unref(n->filling);
 	n->filling = NULL;
 	if (e != STORE_OK || r.failed) {
-		notify_logf(n, 3, "reading events after %" PRId64 ": %s", n->cache.hi,
+		notify_logf(n, 3, "reading events after %" PRId64 ": %s", k->hi,
 			    e != STORE_OK ? store_errmsg(n->store) : "out of memory");
 		return -1;
 	}
 	/* A short read saw everything committed: the cache is complete up to head. */
-	if (got < n->lim.replay_batch && n->cache.hi < n->head)
-		n->cache.hi = n->head;
-	if (n->cache.hi > n->head)
-		n->head = n->cache.hi;
+	if (got < n->lim.replay_batch && k->hi < n->head)
+		k->hi = n->head;
+	if (k->hi > n->head)
+		n->head = k->hi;
 	return 0;
 }
 
@@ -447,9 +460,8 @@ static int notify_cache_fill(struct notify *n)
  * Wanted lines that lie back to back in one block go out in one copy:
  * a subscriber without a filter costs one memcpy per fill, not per line.
  */
-static void notify_cache_serve(struct notify_client *c)
+static void notify_cache_serve(struct notify_client *c, struct notify_cache *k)
 {
-	struct notify_cache *k = &c->n->cache;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	const struct notify_line *run = NULL; /* first line of the pending run */
 	size_t runlen = 0, sent = 0;
@@ -509,16 +521,48 @@ static int notify_direct_read(struct notify_client *c)
  * replay_batch events.  Returns 0 when it made progress, -1 when it could
  * not (store error, or the client was closed).
  */
+static bool notify_cache_covers(const struct notify_cache *k, int64_t cursor)
+{
+	return k->lo <= cursor && cursor <= k->hi;
+}
+
+/*
+ * The cache to serve cursor from: the one that covers it, else the least
+ * recently used one restarted at cursor.  A subscriber with a feed filter
+ * replaying behind the caches reads the store directly instead (NULL):
+ * filling a cache would serialize every feed's events for a few of them.
+ */
+static struct notify_cache *notify_cache_pick(struct notify_client *c)
+{
+	struct notify *n = c->n;
+	struct notify_cache *victim = NULL;
+	int64_t top = INT64_MIN;
+	for (size_t i = 0; i < NOTIFY_CACHES; i++) {
+		struct notify_cache *k = &n->caches[i];
+		if (notify_cache_covers(k, c->cursor)) {
+			k->used = ++n->cache_clock;
+			return k;
+		}
+		if (!victim || k->used < victim->used)
+			victim = k;
+		if (k->hi > top)
+			top = k->hi;
+	}
+	if (c->feeds && c->cursor < top)
+		return NULL;
+	notify_cache_reset(victim, c->cursor);
+	victim->used = ++n->cache_clock;
+	return victim;
+}
+
 static int notify_read_step(struct notify_client *c)
 {
-	struct notify_cache *k = &c->n->cache;
+	struct notify_cache *k = notify_cache_pick(c);
 	int64_t before = c->cursor;
-	if (c->cursor > k->hi)
-		notify_cache_reset(k, c->cursor);
-	if (c->cursor == k->hi && k->hi < c->n->head && notify_cache_fill(c->n))
+	if (k && c->cursor == k->hi && k->hi < c->n->head && notify_cache_fill(c->n, k))
 		return -1;
-	if (c->cursor >= k->lo && c->cursor <= k->hi)
-		notify_cache_serve(c);
+	if (k && notify_cache_covers(k, c->cursor))
+		notify_cache_serve(c, k);
 	else if (notify_direct_read(c))
 		return -1;
 	return c->cursor > before ? 0 : -1;
@@ -1058,6 +1102,27 @@ int notify_listen_path(struct notify *n, const char *path, unsigned mode, char *
 
 /* ---------------------------------------------------------------- the server */
 
+static void notify_caches_free(struct notify *n)
+{
+	for (size_t i = 0; i < NOTIFY_CACHES; i++) {
+		struct notify_cache *k = &n->caches[i];
+		if (k->ring) {
+			notify_cache_reset(k, 0);
+			free(k->ring);
+		}
+		memset(k, 0, sizeof *k);
+	}
+}
+
+static int notify_caches_init(struct notify *n)
+{
+	for (size_t i = 0; i < NOTIFY_CACHES; i++)
+		if (notify_cache_init(&n->caches[i], n->lim.cache_events, n->lim.cache_bytes,
+				      n->head))
+			return -1;
+	return 0;
+}
+
 struct notify *notify_new(struct event_base *base, struct store *store,
 			  const struct notify_limits *l, notify_log_fn log, void *log_ud)
 {
@@ -1078,7 +1143,7 @@ struct notify *notify_new(struct event_base *base, struct store *store,
 	n->reap = event_new(base, -1, 0, notify_reap_cb, n);
 	n->listen_retry = evtimer_new(base, notify_listen_retry_cb, n);
 	if (!n->reap || !n->listen_retry || store_head(store, &n->head) != STORE_OK ||
-	    notify_cache_init(&n->cache, n->lim.cache_events, n->head)) {
+	    notify_caches_init(n)) {
 		notify_free(n);
 		return NULL;
 	}
@@ -1099,27 +1164,25 @@ void notify_committed(struct notify *n, int64_t first_seq, int64_t last_seq)
 
 void notify_forget(struct notify *n)
 {
-	notify_cache_reset(&n->cache, n->cache.hi);
+	for (size_t i = 0; i < NOTIFY_CACHES; i++)
+		notify_cache_reset(&n->caches[i], n->caches[i].hi);
 }
 
 void notify_set_limits(struct notify *n, const struct notify_limits *l)
 {
 	struct notify_client *c;
-	size_t old_events = n->lim.cache_events;
+	struct notify_limits old = n->lim;
 	n->lim = *l;
 	notify_limits_sane(&n->lim);
-	if (n->lim.cache_events != old_events) {
-		struct notify_cache fresh;
-		if (notify_cache_init(&fresh, n->lim.cache_events, n->cache.hi) == 0) {
-			notify_cache_reset(&n->cache, n->cache.hi);
-			free(n->cache.ring);
-			n->cache = fresh;
-		} else {
-			n->lim.cache_events = old_events;
+	if (n->lim.cache_events != old.cache_events || n->lim.cache_bytes != old.cache_bytes) {
+		notify_caches_free(n);
+		if (notify_caches_init(n)) { /* out of memory: keep going with the old size */
+			n->lim.cache_events = old.cache_events;
+			n->lim.cache_bytes = old.cache_bytes;
+			notify_caches_free(n);
+			notify_caches_init(n);
 		}
 	}
-	while (n->cache.count && n->cache.bytes > n->lim.cache_bytes)
-		notify_cache_evict(&n->cache);
 	TAILQ_FOREACH(c, &n->clients, entry)
 		if (!(c->flags & NC_GONE))
 			notify_client_apply_limits(c);
@@ -1198,10 +1261,7 @@ void notify_free(struct notify *n)
 		event_free(n->reap);
 	if (n->listen_retry)
 		event_free(n->listen_retry);
-	if (n->cache.ring) {
-		notify_cache_reset(&n->cache, 0);
-		free(n->cache.ring);
-	}
+	notify_caches_free(n);
 	buf_free(&n->scratch);
 	free(n);
 }

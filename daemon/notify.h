@@ -40,8 +40,9 @@
  * Delivery: each subscriber has a cursor.  Whenever it is behind the head
  * (after notify_committed, after subscribing, when its output drains)
  * the one read path runs: events after its cursor, with its feed filter,
- * at most replay_batch per step, from a bounded cache of recently
- * serialized lines in front of store_events_after.  Past output_limit
+ * at most replay_batch per step, from bounded caches of serialized lines
+ * in front of store_events_after (one following the head, one for a
+ * replay that many subscribers make at once).  Past output_limit
  * bytes pending the subscriber is not read for until its output drains
  * below half the limit.  Events are therefore sent only after COMMIT, in
  * cursor order, at least once, and the daemon holds at most
@@ -73,8 +74,8 @@ struct notify_limits {
 	int64_t stall_timeout_ms; /* output pending, nothing written (client_stall_timeout, 60 s) */
 	int64_t heartbeat_ms;	 /* quiet interval before {"ev":"hb"} (heartbeat, 30 s); 0 = off */
 	size_t replay_batch;	 /* events read per step (replay_batch, 256) */
-	size_t cache_events;	 /* serialized event lines kept (4096) */
-	size_t cache_bytes;	 /* bytes of those lines at most (8 MiB) */
+	size_t cache_events;	 /* serialized event lines kept per cache (4096) */
+	size_t cache_bytes;	 /* bytes of those lines, both caches together (8 MiB) */
 };
 void notify_limits_default(struct notify_limits *l);
 
