@@ -51,3 +51,6 @@ start=$(grep -n 'deb-systemd-invoke' "$post" | head -1 | cut -d: -f1)
 [ -n "$start" ] && [ "$sysusers" -lt "$start" ] || fail "postinst starts the sockets before the group feedd-sub exists"
 grep -q 'systemd-tmpfiles' "$post" || fail "postinst does not run systemd-tmpfiles"
 echo "ok: postinst creates the group, then enables and starts the units"
+grep -q 'rm -rf /var/lib/private/feedd' "$work/ctl/postrm" || fail "postrm does not remove the database on purge"
+grep -q "deb-systemd-helper purge" "$work/ctl/postrm" || fail "postrm does not purge the units' state"
+echo "ok: purge removes the database and the units' state"
