@@ -314,15 +314,6 @@ static __attribute__((unused)) int json_str_clean(struct buf *b, const unsigned 
 	return buf_append(b, s + run, n - run);
 }
 
-static int json_esc_byte(struct buf *b, unsigned char c)
-{
-	if (c == '"')
-		return buf_append(b, "\\\"", 2);
-	if (c == '\\')
-		return buf_append(b, "\\\\", 2);
-	return json_escape_ctl(b, c);
-}
-
 /*
  * One pass over s in 16-byte steps: validates UTF-8 (blocks with high
  * bytes, and the block after one) and escapes ASCII specials as it goes.
@@ -356,8 +347,18 @@ static int json_str_onepass(struct buf *b, const unsigned char *s, size_t n)
 		unsigned m = (unsigned)_mm_movemask_epi8(hit) & valid;
 		while (m) {
 			size_t pos = i + (size_t)__builtin_ctz(m);
-			if (buf_append(b, s + run, pos - run) || json_esc_byte(b, s[pos]))
+			unsigned char c = s[pos];
+			/* room for the run, this escape and the rest unescaped */
+			if (b->cap - b->len < (n - run) + 8 && buf_grow(b, b->len + (n - run) + 8))
 				return -1;
+			memcpy(b->data + b->len, s + run, pos - run);
+			b->len += pos - run;
+			if (c == '"' || c == '\\' || c == '\n') {
+				b->data[b->len++] = '\\';
+				b->data[b->len++] = c == '\n' ? 'n' : (char)c;
+			} else if (json_escape_ctl(b, c)) {
+				return -1;
+			}
 			run = pos + 1;
 			m &= m - 1;
 		}

@@ -303,6 +303,14 @@ struct parse {
 	size_t enclv_cap;
 	struct buf tmp;
 
+	/* element lookup cache: (table, name) -> element, verified by strcmp */
+	struct {
+		const char *name;
+		unsigned char table, el;
+	} lcache[256];
+	char ns_last[96];	/* the last namespace classified, and its class */
+	unsigned char ns_last_cls;
+
 	/* feed meta, valid after parse_finish */
 	struct feed_meta meta;
 	int64_t sy_period, sy_freq;
@@ -360,13 +368,41 @@ static unsigned char parse_ns_to_table(const struct parse *p, unsigned char cls)
 	return T_NONE;
 }
 
-static unsigned char parse_lookup(unsigned char table, const char *local)
+static unsigned char parse_lookup(struct parse *p, unsigned char table, const char *local)
 {
 	if (table == T_NONE)
 		return E_UNKNOWN;
+	size_t n = strlen(local);
+	unsigned h = (table * 31u + (unsigned char)local[0] * 7u + (unsigned)n * 13u +
+		      (n ? (unsigned char)local[n - 1] : 0u)) & 255u;
+	if (p->lcache[h].name && p->lcache[h].table == table && !strcmp(p->lcache[h].name, local))
+		return p->lcache[h].el;
 	struct parse_el key = {table, local, 0};
 	const struct parse_el *e = bsearch(&key, parse_el_table, N_ELS, sizeof key, parse_el_cmp);
-	return e ? e->el : E_UNKNOWN;
+	if (!e)
+		return E_UNKNOWN;
+	if (!strcmp(e->name, local)) { /* cache exact spellings only */
+		p->lcache[h].name = e->name;
+		p->lcache[h].table = table;
+		p->lcache[h].el = e->el;
+	}
+	return e->el;
+}
+
+/* parse_ns_classify with a one-entry cache: documents repeat namespaces. */
+static unsigned char parse_ns_cached(struct parse *p, const char *ns)
+{
+	if (!*ns)
+		return NSC_EMPTY;
+	if (p->ns_last[0] && !strcmp(p->ns_last, ns))
+		return p->ns_last_cls;
+	unsigned char c = parse_ns_classify(ns);
+	size_t n = strlen(ns);
+	if (n < sizeof p->ns_last) {
+		memcpy(p->ns_last, ns, n + 1);
+		p->ns_last_cls = c;
+	}
+	return c;
 }
 
 static const char *parse_attr(const struct xr_attr *a, size_t n, const char *local)
@@ -1482,8 +1518,8 @@ static void parse_on_start(void *ud, const char *ns, const char *local, const ch
 	unsigned char ctx = f->ctx;
 	if (ctx == CTX_SKIP)
 		return;
-	unsigned char nsc = parse_ns_classify(ns);
-	unsigned char el = parse_lookup(parse_ns_to_table(p, nsc), local);
+	unsigned char nsc = parse_ns_cached(p, ns);
+	unsigned char el = parse_lookup(p, parse_ns_to_table(p, nsc), local);
 	f->el = el;
 	if (el != E_CHANNEL && el != E_ITEM && el != E_ENTRY)
 		parse_xml_attrs(p, f, a, na, false);
