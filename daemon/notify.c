@@ -422,12 +422,20 @@ static int notify_fill_cb(void *ud, const struct store_event *ev)
 	return 0;
 }
 
-/* Reads up to replay_batch events after hi into cache k.  0, or -1 on a store error. */
+/*
+ * Reads up to replay_batch events after hi into cache k.  0, -1 on a store
+ * error, 1 when events after hi may have been pruned (the subscribers there
+ * must get cursor_expired from the direct path, never a silent skip).
+ */
 static int notify_cache_fill(struct notify *n, struct notify_cache *k)
 {
 	struct notify_read r = {.n = n, .k = k};
 	size_t got = 0;
-	int64_t last = k->hi;
+	int64_t last = k->hi, pruned = 0;
+	if (store_pruned_upto(n->store, &pruned) != STORE_OK)
+		return -1;
+	if (k->hi < pruned)
+		return 1;
 	n->filling = calloc(1, sizeof *n->filling);
 	if (!n->filling)
 		return -1;
@@ -559,8 +567,13 @@ static int notify_read_step(struct notify_client *c)
 {
 	struct notify_cache *k = notify_cache_pick(c);
 	int64_t before = c->cursor;
-	if (k && c->cursor == k->hi && k->hi < c->n->head && notify_cache_fill(c->n, k))
-		return -1;
+	if (k && c->cursor == k->hi && k->hi < c->n->head) {
+		int rc = notify_cache_fill(c->n, k);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			k = NULL;
+	}
 	if (k && notify_cache_covers(k, c->cursor))
 		notify_cache_serve(c, k);
 	else if (notify_direct_read(c))

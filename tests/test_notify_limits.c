@@ -207,6 +207,40 @@ START_TEST(slow_replay_of_a_long_backlog_stays_bounded_and_complete)
 }
 END_TEST
 
+START_TEST(lagging_client_overtaken_by_retention_gets_cursor_expired_not_a_gap)
+{
+	start(small_output);
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
+	struct nh_client *c = nh_sub(&h, "{\"op\":\"sub\"}");
+	nh_expect_live(&h, c, 0);
+	nh_commit(&h, feed, 3000); /* far more than the socket and the output limit hold */
+	for (int spin = 0; spin < 20; spin++)
+		nh_spin(&h);
+	nh_commit(&h, feed, 3000);
+	struct store_retention r = {.max_items_per_feed = 3000};
+	ck_assert_int_eq(store_prune(h.store, &r, h.now + 100, NULL, NULL), STORE_OK);
+	notify_forget(h.n); /* as the daemon does after a prune */
+	int64_t next = 1;
+	for (;;) {
+		struct cjson v;
+		nh_event(&h, c, &v);
+		if (strcmp(nh_ev(&v), "item")) {
+			ck_assert_str_eq(nh_ev(&v), "error");
+			ck_assert_str_eq(cjson_get_str(&v, "code"), "cursor_expired");
+			nh_event_free(&v);
+			break;
+		}
+		char want[STORE_CURSOR_MAX];
+		nh_cursor(&h, next++, want, sizeof want);
+		ck_assert_str_eq(cjson_get_str(&v, "cursor"), want); /* no gap before the error */
+		nh_event_free(&v);
+	}
+	ck_assert_int_lt(next, 3000);
+	nh_expect_eof(&h, c);
+	nh_close(c);
+}
+END_TEST
+
 /* ---- stall timeout ---- */
 
 static void quick_stall(struct notify_limits *l)
@@ -335,6 +369,7 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, client_that_never_reads_holds_bounded_memory_and_later_gets_every_event);
 	tcase_add_test(tc, slow_replay_of_a_long_backlog_stays_bounded_and_complete);
 	tcase_add_test(tc, client_stalled_with_output_pending_is_disconnected);
+	tcase_add_test(tc, lagging_client_overtaken_by_retention_gets_cursor_expired_not_a_gap);
 	tcase_add_loop_test(tc, every_cache_size_delivers_every_event_once_in_order, 0,
 			    (int)(sizeof cache_sizes / sizeof cache_sizes[0]));
 	suite_add_tcase(s, tc);
