@@ -219,6 +219,10 @@ enum store_err store_feed_get_url(struct store *s, const char *url, struct store
 /* Calls fn for each row of a bound statement. */
 static enum store_err walk(struct store *s, sqlite3_stmt *st, store_feed_fn fn, void *ud)
 {
+	if (!fn) {
+		sqlite3_clear_bindings(st);
+		return store_failf(s, STORE_ERR_INVALID, "list feeds: no callback");
+	}
 	enum store_err e = STORE_OK;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -430,6 +430,8 @@ enum store_err store_events_after(struct store *s, int64_t after, const int64_t 
 		*delivered = 0;
 	if (last_seq)
 		*last_seq = after;
+	if (!fn)
+		return store_failf(s, STORE_ERR_INVALID, "events: no callback");
 	if (s->batch)
 		return store_failf(s, STORE_ERR_INVALID,
 				   "events: a batch is open (its events are not committed)");

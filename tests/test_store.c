@@ -759,6 +759,16 @@ START_TEST(events_are_refused_while_a_batch_is_open)
 }
 END_TEST
 
+START_TEST(events_without_callback_are_refused)
+{
+	struct store *s = open_ok();
+	ck_assert_int_eq(store_events_after(s, 0, NULL, 0, 0, NULL, NULL, NULL, NULL),
+			 STORE_ERR_INVALID);
+	ck_assert_int_eq(store_feeds_list(s, NULL, NULL), STORE_ERR_INVALID);
+	store_close(s);
+}
+END_TEST
+
 struct reenter {
 	struct store *s;
 	enum store_err inner;
@@ -1707,6 +1717,7 @@ static Suite *store_suite(void)
 		T(events_after_head_delivers_nothing),
 		T(events_are_refused_while_a_batch_is_open),
 		T(events_after_from_its_own_callback_is_refused),
+		T(events_without_callback_are_refused),
 		T(removed_feed_takes_its_items_and_events),
 		T(cursor_parse_and_format_round_trip),
 		T(cursor_parse_rejects_malformed),
