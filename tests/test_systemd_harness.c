@@ -591,6 +591,38 @@ START_TEST(test_watchdog_for_another_pid_is_ignored)
 }
 END_TEST
 
+/* Start-up that fails: no READY=1 at all, exit status 1 (systemd marks the start failed). */
+static void hx_expect_failed_start(struct hx *h)
+{
+	hx_start(h);
+	ck_assert(hx_wait_exit(h));
+	ck_assert(WIFEXITED(h->status));
+	ck_assert_int_eq(WEXITSTATUS(h->status), 1);
+	struct hx_msg m;
+	while (hx_recv(h, &m, 0))
+		ck_assert_msg(!hx_has_line(m.text, "READY=1"), "READY=1 from a failed start: %s", m.text);
+}
+
+START_TEST(test_bad_config_at_start_sends_no_ready_and_exits_1)
+{
+	struct hx h;
+	hx_init(&h, true);
+	hx_write(h.conf, "interval = 1h # hourly\n");
+	hx_expect_failed_start(&h);
+	hx_done(&h);
+}
+END_TEST
+
+START_TEST(test_unopenable_database_sends_no_ready_and_exits_1)
+{
+	struct hx h;
+	hx_init(&h, true);
+	snprintf(h.db, sizeof h.db, "%s/no/such/dir/feedd.db", h.dir);
+	hx_expect_failed_start(&h);
+	hx_done(&h);
+}
+END_TEST
+
 static Suite *harness_suite(void)
 {
 	Suite *s = suite_create("systemd_harness");
@@ -606,6 +638,8 @@ static Suite *harness_suite(void)
 	tcase_add_test(tc, test_watchdog_pings_at_half_the_interval);
 	tcase_add_test(tc, test_watchdog_stops_while_the_loop_is_stopped_and_resumes);
 	tcase_add_test(tc, test_watchdog_for_another_pid_is_ignored);
+	tcase_add_test(tc, test_bad_config_at_start_sends_no_ready_and_exits_1);
+	tcase_add_test(tc, test_unopenable_database_sends_no_ready_and_exits_1);
 	suite_add_tcase(s, tc);
 	return s;
 }
