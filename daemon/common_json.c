@@ -72,8 +72,7 @@ static int cjson_int(struct cjson_p *p, struct cjson *v)
 		acc = acc * 10 + d;
 		p->pos++;
 	}
-	if (p->pos < p->len &&
-	    (p->s[p->pos] == '.' || p->s[p->pos] == 'e' || p->s[p->pos] == 'E'))
+	if (p->pos < p->len && (p->s[p->pos] == '.' || p->s[p->pos] == 'e' || p->s[p->pos] == 'E'))
 		return cjson_fail(p, "only integers are accepted");
 	v->type = CJSON_INT;
 	v->u.i = neg ? (int64_t)(0 - acc) : (int64_t)acc;
@@ -424,8 +423,8 @@ const char *cjson_get_str(const struct cjson *obj, const char *key)
 const char *cjson_type_name(enum cjson_type t)
 {
 	static const char *const names[] = {
-		[CJSON_NULL] = "null",	  [CJSON_BOOL] = "bool",   [CJSON_INT] = "integer",
-		[CJSON_STR] = "string",	  [CJSON_ARR] = "array",   [CJSON_OBJ] = "object",
+	    [CJSON_NULL] = "null",  [CJSON_BOOL] = "bool", [CJSON_INT] = "integer",
+	    [CJSON_STR] = "string", [CJSON_ARR] = "array", [CJSON_OBJ] = "object",
 	};
 	return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }

@@ -47,7 +47,7 @@ struct cjson {
 		bool b;
 		int64_t i;
 		struct {
-			char *s;	/* NUL-terminated (no NUL inside), UTF-8 */
+			char *s; /* NUL-terminated (no NUL inside), UTF-8 */
 			size_t len;
 		} str;
 		struct {
@@ -92,18 +92,18 @@ struct cjson_w {
 	struct buf *b;
 	int depth;
 	bool first[CJSON_MAX_DEPTH + 2];
-	bool want_value;	/* a key was written, its value comes next */
-	int err;		/* 0, or -1 once anything failed */
+	bool want_value; /* a key was written, its value comes next */
+	int err;         /* 0, or -1 once anything failed */
 };
 
 /* Starts writing into b (appending to what it holds). */
 void cjson_w_init(struct cjson_w *w, struct buf *b);
-void cjson_w_obj(struct cjson_w *w);	/* { */
+void cjson_w_obj(struct cjson_w *w);     /* { */
 void cjson_w_obj_end(struct cjson_w *w); /* } */
-void cjson_w_arr(struct cjson_w *w);	/* [ */
+void cjson_w_arr(struct cjson_w *w);     /* [ */
 void cjson_w_arr_end(struct cjson_w *w); /* ] */
 void cjson_w_key(struct cjson_w *w, const char *key);
-void cjson_w_str(struct cjson_w *w, const char *s);	/* NULL writes null */
+void cjson_w_str(struct cjson_w *w, const char *s); /* NULL writes null */
 void cjson_w_strn(struct cjson_w *w, const char *s, size_t n);
 void cjson_w_int(struct cjson_w *w, int64_t v);
 void cjson_w_bool(struct cjson_w *w, bool v);

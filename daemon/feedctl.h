@@ -28,8 +28,8 @@ enum {
 struct feedctl_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-	const char *usage;	/* "tail [--socket PATH] ..." */
-	const char *help;	/* one line */
+	const char *usage; /* "tail [--socket PATH] ..." */
+	const char *help;  /* one line */
 };
 
 /* feedctl tail (daemon/feedctl_tail.c) */
@@ -50,8 +50,8 @@ int feedctl_connect(const char *path);
 struct feedctl_conn {
 	int fd;
 	char *buf;
-	size_t len;	/* bytes held */
-	size_t off;	/* start of the next line */
+	size_t len; /* bytes held */
+	size_t off; /* start of the next line */
 	size_t cap;
 	size_t max_line;
 };

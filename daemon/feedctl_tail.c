@@ -30,8 +30,8 @@
 #include "feedctl.h"
 
 const char feedctl_tail_usage[] =
-	"tail [--socket PATH] [--after CURSOR|oldest] [--feeds ID,ID..] [--format json|line] "
-	"[--cursor-file FILE]";
+    "tail [--socket PATH] [--after CURSOR|oldest] [--feeds ID,ID..] [--format json|line] "
+    "[--cursor-file FILE]";
 
 #define TAIL_MAX_LINE (64u << 20)
 #define TAIL_CURSOR_MAX 128
@@ -41,10 +41,10 @@ struct tail {
 	const char *after;
 	const char *cursor_file;
 	int line_format;
-	struct buf feeds;	/* "3,7" */
-	char cursor[TAIL_CURSOR_MAX];	/* last handled item's cursor, "" for none */
-	char saved[TAIL_CURSOR_MAX];	/* what the cursor file holds */
-	char resume[TAIL_CURSOR_MAX];	/* read from the cursor file at start */
+	struct buf feeds;             /* "3,7" */
+	char cursor[TAIL_CURSOR_MAX]; /* last handled item's cursor, "" for none */
+	char saved[TAIL_CURSOR_MAX];  /* what the cursor file holds */
+	char resume[TAIL_CURSOR_MAX]; /* read from the cursor file at start */
 };
 
 static volatile sig_atomic_t tail_stop;
@@ -102,21 +102,27 @@ static int tail_parse_feeds(struct tail *t, const char *list)
 static int tail_args(struct tail *t, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"after", required_argument, NULL, 'a'},
-		{"feeds", required_argument, NULL, 'f'},
-		{"format", required_argument, NULL, 'F'},
-		{"cursor-file", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"after", required_argument, NULL, 'a'},
+	    {"feeds", required_argument, NULL, 'f'},
+	    {"format", required_argument, NULL, 'F'},
+	    {"cursor-file", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int o;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
-		case 's': t->socket = optarg; break;
-		case 'a': t->after = optarg; break;
-		case 'c': t->cursor_file = optarg; break;
+		case 's':
+			t->socket = optarg;
+			break;
+		case 'a':
+			t->after = optarg;
+			break;
+		case 'c':
+			t->cursor_file = optarg;
+			break;
 		case 'f':
 			if (tail_parse_feeds(t, optarg))
 				return tail_usage("--feeds takes positive feed ids: 3,7");
@@ -153,7 +159,7 @@ static int tail_cursor_load(struct tail *t)
 		if (errno == ENOENT)
 			return 0;
 		return tail_fail(FEEDCTL_EXIT_ERROR, "cursor file %s: %s", t->cursor_file,
-				 strerror(errno));
+		                 strerror(errno));
 	}
 	size_t n = fread(text, 1, sizeof text - 1, f);
 	fclose(f);
@@ -161,7 +167,7 @@ static int tail_cursor_load(struct tail *t)
 	text[strcspn(text, "\r\n")] = 0;
 	if (strlen(text) >= sizeof t->resume || !tail_cursor_ok(text))
 		return tail_fail(FEEDCTL_EXIT_ERROR, "cursor file %s: %s", t->cursor_file,
-				 "does not hold a cursor EPOCH:SEQ");
+		                 "does not hold a cursor EPOCH:SEQ");
 	memcpy(t->resume, text, strlen(text) + 1);
 	memcpy(t->saved, text, strlen(text) + 1);
 	return 0;
@@ -202,7 +208,7 @@ static int tail_cursor_save(struct tail *t)
 		int e = errno;
 		unlink(tmp);
 		return tail_fail(FEEDCTL_EXIT_ERROR, "cursor file %s: %s", t->cursor_file,
-				 strerror(e));
+		                 strerror(e));
 	}
 	tail_fsync_dir(t->cursor_file);
 	snprintf(t->saved, sizeof t->saved, "%s", t->cursor);
@@ -294,20 +300,20 @@ static int tail_hello(struct feedctl_conn *conn)
 	int r = feedctl_conn_readline(conn, &line, &len);
 	if (r <= 0)
 		return tail_fail(FEEDCTL_EXIT_ERROR, "protocol error: %s%s",
-				 r == 0 ? "connection closed before hello" : strerror(errno), "");
+		                 r == 0 ? "connection closed before hello" : strerror(errno), "");
 	if (cjson_parse(line, len, &v, err, sizeof err))
 		return tail_fail(FEEDCTL_EXIT_ERROR, "protocol error: hello is not JSON: %s%s", err,
-				 "");
+		                 "");
 	const char *ev = cjson_get_str(&v, "ev");
 	const struct cjson *proto = cjson_get(&v, "proto");
 	int rc = 0;
 	if (ev && !strcmp(ev, "error")) {
 		rc = tail_fail(FEEDCTL_EXIT_ERROR, "feedd error %s: %s", cjson_get_str(&v, "code"),
-			       cjson_get_str(&v, "message"));
+		               cjson_get_str(&v, "message"));
 	} else if (!ev || strcmp(ev, "hello") || !proto || proto->type != CJSON_INT ||
-		   proto->u.i != 1) {
-		rc = tail_fail(FEEDCTL_EXIT_ERROR, "protocol error: expected hello with proto 1%s%s",
-			       "", "");
+	           proto->u.i != 1) {
+		rc = tail_fail(FEEDCTL_EXIT_ERROR,
+		               "protocol error: expected hello with proto 1%s%s", "", "");
 	}
 	cjson_free(&v);
 	return rc;
@@ -319,7 +325,8 @@ static int tail_event(struct tail *t, const char *line, size_t len)
 	struct cjson v;
 	char err[128];
 	if (cjson_parse(line, len, &v, err, sizeof err))
-		return 16 + tail_fail(FEEDCTL_EXIT_ERROR, "protocol error: not JSON: %s%s", err, "");
+		return 16 +
+		       tail_fail(FEEDCTL_EXIT_ERROR, "protocol error: not JSON: %s%s", err, "");
 	const char *ev = cjson_get_str(&v, "ev");
 	int rc = 0;
 	if (!ev) {
@@ -328,7 +335,7 @@ static int tail_event(struct tail *t, const char *line, size_t len)
 		const char *cur = cjson_get_str(&v, "cursor");
 		if (!cur || strlen(cur) >= sizeof t->cursor) {
 			rc = 16 + tail_fail(FEEDCTL_EXIT_ERROR, "protocol error: %s%s",
-					    "item without a cursor", "");
+			                    "item without a cursor", "");
 		} else {
 			if (t->line_format)
 				tail_print_line(&v);
@@ -347,7 +354,7 @@ static int tail_event(struct tail *t, const char *line, size_t len)
 		const char *code = cjson_get_str(&v, "code");
 		const char *msg = cjson_get_str(&v, "message");
 		rc = 16 + tail_fail(FEEDCTL_EXIT_ERROR, "feedd error %s: %s", code ? code : "?",
-				    msg ? msg : "");
+		                    msg ? msg : "");
 	} else if (!strcmp(ev, "shutdown")) {
 		rc = 1;
 	} /* hb and events of later versions: nothing to do */
@@ -374,8 +381,7 @@ static int tail_loop(struct tail *t, struct feedctl_conn *conn)
 			continue;
 		if (r < 0)
 			return tail_fail(FEEDCTL_EXIT_ERROR, "protocol error: %s%s",
-					 errno == EMSGSIZE ? "line too long" : strerror(errno),
-					 "");
+			                 errno == EMSGSIZE ? "line too long" : strerror(errno), "");
 		r = tail_event(t, line, len);
 		if (r == 1)
 			return FEEDCTL_EXIT_OK;
@@ -399,7 +405,7 @@ int feedctl_tail(int argc, char **argv)
 	int fd = feedctl_connect(t.socket);
 	if (fd < 0) {
 		rc = tail_fail(FEEDCTL_EXIT_CONNECT, "cannot connect to %s: %s", t.socket,
-			       strerror(errno));
+		               strerror(errno));
 		goto out;
 	}
 	sigaction(SIGINT, &sa, NULL); /* no SA_RESTART: a signal ends the wait */

@@ -48,24 +48,24 @@
 
 enum {
 	NC_SUBSCRIBED = 1 << 0,
-	NC_LIVE = 1 << 1,	  /* the live marker was sent */
-	NC_CLOSING = 1 << 2,	  /* flush the output, then close */
-	NC_GONE = 1 << 3,	  /* to be freed by the reap event */
-	NC_READ_PAUSED = 1 << 4,  /* requests not read while the output is full */
-	NC_EOF = 1 << 5,	  /* the client shut down its sending side */
+	NC_LIVE = 1 << 1,        /* the live marker was sent */
+	NC_CLOSING = 1 << 2,     /* flush the output, then close */
+	NC_GONE = 1 << 3,        /* to be freed by the reap event */
+	NC_READ_PAUSED = 1 << 4, /* requests not read while the output is full */
+	NC_EOF = 1 << 5,         /* the client shut down its sending side */
 };
 
 struct notify_client {
 	TAILQ_ENTRY(notify_client) entry;
 	struct notify *n;
 	struct bufferevent *bev;
-	struct event *timer;	/* sub timeout, then heartbeat */
+	struct event *timer; /* sub timeout, then heartbeat */
 	unsigned flags;
 	uint64_t id;
-	int64_t cursor;		/* every event <= cursor was queued (or filtered out) */
-	int64_t *feeds;		/* sorted filter, NULL for all */
+	int64_t cursor; /* every event <= cursor was queued (or filtered out) */
+	int64_t *feeds; /* sorted filter, NULL for all */
 	size_t nfeeds;
-	char *live_id;		/* raw JSON of the sub's "id", echoed in "live" */
+	char *live_id; /* raw JSON of the sub's "id", echoed in "live" */
 	struct timeval last_queued;
 };
 TAILQ_HEAD(notify_clients, notify_client);
@@ -86,13 +86,13 @@ struct notify_line {
 
 struct notify_cache {
 	struct notify_line *ring;
-	size_t cap;		/* slots */
-	size_t start;		/* index of the oldest line */
+	size_t cap;   /* slots */
+	size_t start; /* index of the oldest line */
 	size_t count;
 	size_t bytes;
-	int64_t lo, hi;		/* holds every event with lo < seq <= hi */
+	int64_t lo, hi; /* holds every event with lo < seq <= hi */
 	size_t max_bytes;
-	uint64_t used;		/* for least-recently-used replacement */
+	uint64_t used; /* for least-recently-used replacement */
 };
 
 /* One cache follows the head, the other serves a replay that many
@@ -110,20 +110,20 @@ struct notify {
 
 	struct evconnlistener *listener;
 	struct event *listen_retry;
-	char *path;		/* socket file we created, NULL otherwise */
+	char *path; /* socket file we created, NULL otherwise */
 	dev_t path_dev;
 	ino_t path_ino;
 
 	struct notify_clients clients;
-	size_t nclients;	/* not closing */
-	size_t nconns;		/* all */
+	size_t nclients; /* not closing */
+	size_t nconns;   /* all */
 	uint64_t next_id;
 	struct event *reap;
 	bool shutting_down;
 
 	struct notify_cache caches[NOTIFY_CACHES];
 	uint64_t cache_clock;
-	struct notify_block *filling;	/* the block of the fill in progress */
+	struct notify_block *filling; /* the block of the fill in progress */
 	struct buf scratch;
 };
 
@@ -142,7 +142,7 @@ static void notify_client_requests(struct notify_client *c);
 /* ---------------------------------------------------------------- helpers */
 
 __attribute__((format(printf, 3, 4))) static void notify_logf(struct notify *n, int prio,
-							      const char *fmt, ...)
+                                                              const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -262,7 +262,7 @@ static int notify_cache_init(struct notify_cache *k, size_t events, size_t bytes
  * restarts after it.
  */
 static void notify_cache_push(struct notify_cache *k, int64_t seq, int64_t feed_id,
-			      struct notify_block *bl, size_t off, size_t len)
+                              struct notify_block *bl, size_t off, size_t len)
 {
 	if (len > k->max_bytes) {
 		notify_cache_reset(k, seq);
@@ -356,7 +356,7 @@ static void notify_client_queue_w(struct notify_client *c, struct cjson_w *w)
 
 /* {"ev":"error","code":..,"message":..[,"id":..]}; close afterwards when asked. */
 static void notify_client_error(struct notify_client *c, const char *code, const char *msg,
-				const struct cjson *id, bool close)
+                                const struct cjson *id, bool close)
 {
 	struct cjson_w w;
 	c->n->scratch.len = 0;
@@ -372,7 +372,7 @@ static void notify_client_error(struct notify_client *c, const char *code, const
 	cjson_w_obj_end(&w);
 	notify_client_queue_w(c, &w);
 	notify_logf(c->n, close ? 4 : 6, "client %" PRIu64 ": %s: %s%s", c->id, code, msg,
-		    close ? " (closing)" : "");
+	            close ? " (closing)" : "");
 	if (close)
 		notify_client_close(c);
 }
@@ -441,7 +441,7 @@ static int notify_cache_fill(struct notify *n, struct notify_cache *k)
 		return -1;
 	n->filling->refs = 1; /* the fill's own reference */
 	enum store_err e = store_events_after(n->store, k->hi, NULL, 0, n->lim.replay_batch,
-					      notify_fill_cb, &r, &got, &last);
+	                                      notify_fill_cb, &r, &got, &last);
 	struct buf *fb = &n->filling->b;
 	char *fit = fb->len && fb->len < fb->cap ? realloc(fb->data, fb->len) : NULL;
 	if (fit) { /* lines are found by offset: moving them is fine */
@@ -452,7 +452,7 @@ static int notify_cache_fill(struct notify *n, struct notify_cache *k)
 	n->filling = NULL;
 	if (e != STORE_OK || r.failed) {
 		notify_logf(n, 3, "reading events after %" PRId64 ": %s", k->hi,
-			    e != STORE_OK ? store_errmsg(n->store) : "out of memory");
+		            e != STORE_OK ? store_errmsg(n->store) : "out of memory");
 		return -1;
 	}
 	/* A short read saw everything committed: the cache is complete up to head. */
@@ -507,16 +507,16 @@ static int notify_direct_read(struct notify_client *c)
 	enum store_err e = store_pruned_upto(n->store, &pruned);
 	if (e == STORE_OK && c->cursor < pruned) {
 		notify_client_error(c, "cursor_expired",
-				    "events after the cursor were pruned while the client lagged",
-				    NULL, true);
+		                    "events after the cursor were pruned while the client lagged",
+		                    NULL, true);
 		return -1;
 	}
 	if (e == STORE_OK)
 		e = store_events_after(n->store, c->cursor, c->feeds, c->nfeeds,
-				       n->lim.replay_batch, notify_direct_cb, &r, &got, &last);
+		                       n->lim.replay_batch, notify_direct_cb, &r, &got, &last);
 	if (e != STORE_OK || r.failed) {
 		notify_logf(n, 3, "client %" PRIu64 ": reading events: %s", c->id,
-			    e != STORE_OK ? store_errmsg(n->store) : "out of memory");
+		            e != STORE_OK ? store_errmsg(n->store) : "out of memory");
 		return -1;
 	}
 	if (got < n->lim.replay_batch && c->cursor < n->head)
@@ -659,7 +659,7 @@ static void notify_client_timer_cb(evutil_socket_t fd, short what, void *ud)
 	if (!(c->flags & NC_SUBSCRIBED)) {
 		char msg[96];
 		snprintf(msg, sizeof msg, "no sub request within %" PRId64 " ms",
-			 n->lim.sub_timeout_ms);
+		         n->lim.sub_timeout_ms);
 		notify_client_error(c, "bad_request", msg, NULL, true);
 		return;
 	}
@@ -672,7 +672,7 @@ static void notify_client_timer_cb(evutil_socket_t fd, short what, void *ud)
 		quiet = 0;
 	}
 	notify_client_arm(c, quiet < n->lim.heartbeat_ms ? n->lim.heartbeat_ms - quiet
-							  : n->lim.heartbeat_ms);
+	                                                 : n->lim.heartbeat_ms);
 }
 
 static void notify_client_readcb(struct bufferevent *bev, void *ud)
@@ -713,7 +713,7 @@ static void notify_client_eventcb(struct bufferevent *bev, short what, void *ud)
 	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT) {
 		notify_logf(c->n, 4, "client %" PRIu64 ": stalled with %zu bytes pending, dropped",
-			    c->id, notify_outlen(c));
+		            c->id, notify_outlen(c));
 		notify_client_gone(c);
 	} else if (what & BEV_EVENT_ERROR) {
 		notify_client_gone(c);
@@ -777,7 +777,7 @@ static const char *notify_parse_feeds(const struct cjson *v, int64_t **out, size
  * 1 after a bad_request (connection stays), -1 after a cursor error (closing).
  */
 static int notify_sub_after(struct notify_client *c, const struct cjson *after,
-			    const struct cjson *id, int64_t *cursor)
+                            const struct cjson *id, int64_t *cursor)
 {
 	struct notify *n = c->n;
 	struct store_cursor cur;
@@ -787,22 +787,22 @@ static int notify_sub_after(struct notify_client *c, const struct cjson *after,
 		return 0;
 	}
 	if (after->type != CJSON_STR) {
-		notify_client_error(c, "bad_request", "\"after\" must be a cursor string or \"oldest\"",
-				    id, false);
+		notify_client_error(c, "bad_request",
+		                    "\"after\" must be a cursor string or \"oldest\"", id, false);
 		return 1;
 	}
 	if (strcmp(after->u.str.s, "oldest") == 0) {
 		if (store_pruned_upto(n->store, cursor) == STORE_OK)
 			return 0;
 	} else if (!store_cursor_parse(after->u.str.s, &cur)) {
-		notify_client_error(c, "bad_request", "malformed cursor (expected \"<epoch>:<seq>\")",
-				    id, false);
+		notify_client_error(c, "bad_request",
+		                    "malformed cursor (expected \"<epoch>:<seq>\")", id, false);
 		return 1;
 	} else if (store_cursor_check(n->store, &cur, &st) == STORE_OK) {
 		static const char *const why[] = {
-			[STORE_CURSOR_EPOCH_MISMATCH] = "the cursor belongs to another database",
-			[STORE_CURSOR_EXPIRED] = "events after the cursor were removed by retention",
-			[STORE_CURSOR_AHEAD] = "the cursor is beyond the head",
+		    [STORE_CURSOR_EPOCH_MISMATCH] = "the cursor belongs to another database",
+		    [STORE_CURSOR_EXPIRED] = "events after the cursor were removed by retention",
+		    [STORE_CURSOR_AHEAD] = "the cursor is beyond the head",
 		};
 		if (st == STORE_CURSOR_OK) {
 			*cursor = cur.seq;
@@ -817,7 +817,7 @@ static int notify_sub_after(struct notify_client *c, const struct cjson *after,
 }
 
 static void notify_subscribe(struct notify_client *c, const struct cjson *req,
-			     const struct cjson *id)
+                             const struct cjson *id)
 {
 	struct notify *n = c->n;
 	const struct cjson *feeds = cjson_get(req, "feeds");
@@ -846,7 +846,7 @@ static void notify_subscribe(struct notify_client *c, const struct cjson *req,
 	c->cursor = cursor;
 	c->flags |= NC_SUBSCRIBED;
 	notify_logf(n, 7, "client %" PRIu64 ": sub after %" PRId64 " (%zu feeds)", c->id, cursor,
-		    nf);
+	            nf);
 	evtimer_del(c->timer);
 	if (n->lim.heartbeat_ms)
 		notify_client_arm(c, n->lim.heartbeat_ms);
@@ -866,7 +866,7 @@ static void notify_request(struct notify_client *c, const char *line, size_t len
 	const struct cjson *op = cjson_get(&req, "op");
 	if (id && id->type != CJSON_STR && id->type != CJSON_INT) {
 		notify_client_error(c, "bad_request", "\"id\" must be a string or an integer", NULL,
-				    false);
+		                    false);
 	} else if (req.type != CJSON_OBJ) {
 		notify_client_error(c, "bad_request", "a request is a JSON object", NULL, false);
 	} else if (!op || op->type != CJSON_STR) {
@@ -942,7 +942,7 @@ static void notify_hello(struct notify_client *c)
 }
 
 static void notify_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-			     int salen, void *ud)
+                             int salen, void *ud)
 {
 	struct notify *n = ud;
 	struct notify_client *c = calloc(1, sizeof *c);
@@ -968,7 +968,7 @@ static void notify_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struc
 	n->nconns++;
 	n->nclients++;
 	bufferevent_setcb(c->bev, notify_client_readcb, notify_client_writecb,
-			  notify_client_eventcb, c);
+	                  notify_client_eventcb, c);
 	notify_client_apply_limits(c);
 	bufferevent_enable(c->bev, EV_WRITE);
 	if (n->nclients > n->lim.max_clients) {
@@ -1004,8 +1004,8 @@ static void notify_accept_error_cb(struct evconnlistener *l, void *ud)
 static int notify_adopt(struct notify *n, int fd, char *err, size_t errlen)
 {
 	evutil_make_socket_nonblocking(fd);
-	n->listener = evconnlistener_new(n->base, notify_accept_cb, n, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-					 -1, fd);
+	n->listener = evconnlistener_new(n->base, notify_accept_cb, n,
+	                                 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
 	if (!n->listener) {
 		snprintf(err, errlen, "cannot watch the listening socket");
 		return -1;
@@ -1034,11 +1034,13 @@ int notify_listen_fd(struct notify *n, int fd, char *err, size_t errlen)
 
 /* A socket file at path that nobody accepts on is stale: remove it.  0 when free. */
 static int notify_clear_stale(const char *path, const struct sockaddr_un *sa, char *err,
-			      size_t errlen)
+                              size_t errlen)
 {
 	struct stat st;
 	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1);
+		return errno == ENOENT
+		           ? 0
+		           : (snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1);
 	if (!S_ISSOCK(st.st_mode)) {
 		snprintf(err, errlen, "%s exists and is not a socket", path);
 		return -1;
@@ -1066,8 +1068,7 @@ static int notify_clear_stale(const char *path, const struct sockaddr_un *sa, ch
 	return 0;
 }
 
-int notify_listen_path(struct notify *n, const char *path, unsigned mode, char *err,
-		       size_t errlen)
+int notify_listen_path(struct notify *n, const char *path, unsigned mode, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct stat st;
@@ -1131,13 +1132,13 @@ static int notify_caches_init(struct notify *n)
 {
 	for (size_t i = 0; i < NOTIFY_CACHES; i++)
 		if (notify_cache_init(&n->caches[i], n->lim.cache_events, n->lim.cache_bytes,
-				      n->head))
+		                      n->head))
 			return -1;
 	return 0;
 }
 
 struct notify *notify_new(struct event_base *base, struct store *store,
-			  const struct notify_limits *l, notify_log_fn log, void *log_ud)
+                          const struct notify_limits *l, notify_log_fn log, void *log_ud)
 {
 	struct notify *n = calloc(1, sizeof *n);
 	if (!n)
@@ -1172,7 +1173,7 @@ void notify_committed(struct notify *n, int64_t first_seq, int64_t last_seq)
 	if (last_seq > n->head)
 		n->head = last_seq;
 	TAILQ_FOREACH(c, &n->clients, entry)
-		notify_client_pump(c);
+	notify_client_pump(c);
 }
 
 void notify_forget(struct notify *n)
@@ -1197,8 +1198,8 @@ void notify_set_limits(struct notify *n, const struct notify_limits *l)
 		}
 	}
 	TAILQ_FOREACH(c, &n->clients, entry)
-		if (!(c->flags & NC_GONE))
-			notify_client_apply_limits(c);
+	if (!(c->flags & NC_GONE))
+		notify_client_apply_limits(c);
 }
 
 size_t notify_client_count(const struct notify *n)
@@ -1216,7 +1217,7 @@ size_t notify_output_bytes(const struct notify *n)
 	const struct notify_client *c;
 	size_t sum = 0;
 	TAILQ_FOREACH(c, &n->clients, entry)
-		sum += notify_outlen(c);
+	sum += notify_outlen(c);
 	return sum;
 }
 
@@ -1225,8 +1226,8 @@ size_t notify_output_bytes_max(const struct notify *n)
 	const struct notify_client *c;
 	size_t max = 0;
 	TAILQ_FOREACH(c, &n->clients, entry)
-		if (notify_outlen(c) > max)
-			max = notify_outlen(c);
+	if (notify_outlen(c) > max)
+		max = notify_outlen(c);
 	return max;
 }
 
@@ -1250,7 +1251,8 @@ void notify_shutdown(struct notify *n)
 		evconnlistener_free(n->listener);
 	n->listener = NULL;
 	notify_unlink(n);
-	TAILQ_FOREACH(c, &n->clients, entry) {
+	TAILQ_FOREACH(c, &n->clients, entry)
+	{
 		if (c->flags & NC_CLOSING)
 			continue;
 		notify_client_queue(c, line, sizeof line - 1);
@@ -1264,7 +1266,7 @@ void notify_free(struct notify *n)
 	if (!n)
 		return;
 	TAILQ_FOREACH(c, &n->clients, entry)
-		c->flags |= NC_GONE;
+	c->flags |= NC_GONE;
 	if (n->reap)
 		notify_reap_cb(-1, 0, n);
 	if (n->listener)

@@ -67,15 +67,15 @@ struct notify;
 
 /* Limits of the subscriber socket (config keys in parentheses). */
 struct notify_limits {
-	size_t max_clients;	 /* subscribers connected at once (max_clients, 256) */
-	size_t max_line;	 /* bytes of a request line without its LF (max_line, 64 KiB) */
-	int64_t sub_timeout_ms;	 /* to send the first valid sub (sub_timeout, 10 s) */
-	size_t output_limit;	 /* pending output per client (client_output_limit, 1 MiB) */
+	size_t max_clients;       /* subscribers connected at once (max_clients, 256) */
+	size_t max_line;          /* bytes of a request line without its LF (max_line, 64 KiB) */
+	int64_t sub_timeout_ms;   /* to send the first valid sub (sub_timeout, 10 s) */
+	size_t output_limit;      /* pending output per client (client_output_limit, 1 MiB) */
 	int64_t stall_timeout_ms; /* output pending, nothing written (client_stall_timeout, 60 s) */
-	int64_t heartbeat_ms;	 /* quiet interval before {"ev":"hb"} (heartbeat, 30 s); 0 = off */
-	size_t replay_batch;	 /* events read per step (replay_batch, 256) */
-	size_t cache_events;	 /* serialized event lines kept per cache (4096) */
-	size_t cache_bytes;	 /* bytes of those lines, both caches together (8 MiB) */
+	int64_t heartbeat_ms;     /* quiet interval before {"ev":"hb"} (heartbeat, 30 s); 0 = off */
+	size_t replay_batch;      /* events read per step (replay_batch, 256) */
+	size_t cache_events;      /* serialized event lines kept per cache (4096) */
+	size_t cache_bytes;       /* bytes of those lines, both caches together (8 MiB) */
 };
 void notify_limits_default(struct notify_limits *l);
 
@@ -87,7 +87,7 @@ typedef void (*notify_log_fn)(void *ud, int prio, const char *msg);
  * when out of memory or when the store's head cannot be read.
  */
 struct notify *notify_new(struct event_base *base, struct store *store,
-			  const struct notify_limits *l, notify_log_fn log, void *log_ud);
+                          const struct notify_limits *l, notify_log_fn log, void *log_ud);
 
 /*
  * Listens on path: binds under umask 0177, then sets mode (e.g. 0660).
@@ -95,8 +95,7 @@ struct notify *notify_new(struct event_base *base, struct store *store,
  * one, or a path that is not a socket, is an error.  The file is removed
  * by notify_free (if it is still ours).  Returns 0, or -1 with a message.
  */
-int notify_listen_path(struct notify *n, const char *path, unsigned mode, char *err,
-		       size_t errlen);
+int notify_listen_path(struct notify *n, const char *path, unsigned mode, char *err, size_t errlen);
 
 /*
  * Adopts an inherited listening socket (socket activation).  It is never

@@ -43,7 +43,7 @@ struct nh {
 	struct notify *n;
 	struct notify_limits lim;
 	int64_t now;
-	int items;		/* items made so far (item ids are unique) */
+	int items; /* items made so far (item ids are unique) */
 };
 
 struct nh_client {
@@ -132,8 +132,11 @@ static inline int64_t nh_commit(struct nh *h, int64_t feed, int count)
 		snprintf(id, sizeof id, "item-%d", k);
 		snprintf(title, sizeof title, "Item %d", k);
 		snprintf(link, sizeof link, "https://example.org/%d", k);
-		struct feed_item it = {.id = id, .title = title, .link = link,
-				       .published = FEED_NO_DATE, .updated = FEED_NO_DATE};
+		struct feed_item it = {.id = id,
+		                       .title = title,
+		                       .link = link,
+		                       .published = FEED_NO_DATE,
+		                       .updated = FEED_NO_DATE};
 		ck_assert_int_eq(store_batch_item(b, &it, NULL), STORE_OK);
 	}
 	ck_assert_int_eq(store_batch_commit(b, NULL, NULL, &first, &last), STORE_OK);
@@ -163,7 +166,7 @@ static inline struct nh_client *nh_connect_path(const char *path)
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(c->fd, 0);
 	ck_assert_msg(connect(c->fd, (struct sockaddr *)&sa, sizeof sa) == 0, "connect: %s",
-		      strerror(errno));
+	              strerror(errno));
 	fcntl(c->fd, F_SETFL, O_NONBLOCK);
 	return c;
 }
@@ -250,7 +253,7 @@ static inline void nh_event(struct nh *h, struct nh_client *c, struct cjson *v)
 	char *line = nh_line(h, c);
 	ck_assert_msg(line != NULL, "EOF where an event was expected");
 	ck_assert_msg(cjson_parse(line, strlen(line), v, err, sizeof err) == 0, "%s: %s", err,
-		      line);
+	              line);
 	/* raw spans point into line: keep it alive with the value */
 	v->raw = line;
 }
@@ -339,7 +342,7 @@ static inline void nh_until(struct nh *h, int (*cond)(struct nh *h))
 		struct timespec ms = {0, 1000000};
 		nanosleep(&ms, NULL);
 		ck_assert_msg(nh_clock() < deadline, "condition not met within %d s",
-			      NH_DEADLINE_S);
+		              NH_DEADLINE_S);
 	}
 }
 

@@ -1,4 +1,5 @@
-/* test_common_json.c - the strict JSON request reader and the JSON line writer (daemon/common_json.h). */
+/* test_common_json.c - the strict JSON request reader and the JSON line writer
+ * (daemon/common_json.h). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,9 @@ START_TEST(object_with_every_value_type_is_read)
 {
 	struct cjson v;
 	ck_assert_int_eq(parse(" {\"s\":\"a\\\"b\\n\\u00e9\\ud83d\\ude00\", \"i\":-42, \"t\":true,"
-			       " \"f\":false, \"n\":null, \"a\":[1,\"x\",[]], \"o\":{}} \n",
-			       &v),
-			 0);
+	                       " \"f\":false, \"n\":null, \"a\":[1,\"x\",[]], \"o\":{}} \n",
+	                       &v),
+	                 0);
 	ck_assert_int_eq(v.type, CJSON_OBJ);
 	ck_assert_str_eq(cjson_get_str(&v, "s"), "a\"b\n\xc3\xa9\xf0\x9f\x98\x80");
 	ck_assert_int_eq(cjson_get(&v, "i")->u.i, -42);
@@ -55,37 +56,37 @@ START_TEST(int64_limits_are_read_exactly)
 END_TEST
 
 static const char *const rejected[] = {
-	"",
-	"   ",
-	"{",
-	"{\"a\":1,}",
-	"{\"a\" 1}",
-	"{a:1}",
-	"[1,]",
-	"{\"a\":1} x",
-	"{\"a\":1}{}",
-	"1.5",
-	"1e3",
-	"01",
-	"-",
-	"9223372036854775808",
-	"-9223372036854775809",
-	"\"tab\there\"",
-	"\"\\x\"",
-	"\"\\u12\"",
-	"\"\\u0000\"",
-	"\"\\ud800\"",
-	"\"\\udc00\"",
-	"\"\\ud800\\u0041\"",
-	"\"\xc3\x28\"",
-	"\"\xed\xa0\x80\"",
-	"\"\xc0\xaf\"",
-	"\"\xf4\x90\x80\x80\"",
-	"\"unterminated",
-	"{\"a\":1,\"a\":2}",
-	"nul",
-	"True",
-	"[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]",
+    "",
+    "   ",
+    "{",
+    "{\"a\":1,}",
+    "{\"a\" 1}",
+    "{a:1}",
+    "[1,]",
+    "{\"a\":1} x",
+    "{\"a\":1}{}",
+    "1.5",
+    "1e3",
+    "01",
+    "-",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "\"tab\there\"",
+    "\"\\x\"",
+    "\"\\u12\"",
+    "\"\\u0000\"",
+    "\"\\ud800\"",
+    "\"\\udc00\"",
+    "\"\\ud800\\u0041\"",
+    "\"\xc3\x28\"",
+    "\"\xed\xa0\x80\"",
+    "\"\xc0\xaf\"",
+    "\"\xf4\x90\x80\x80\"",
+    "\"unterminated",
+    "{\"a\":1,\"a\":2}",
+    "nul",
+    "True",
+    "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]",
 };
 
 START_TEST(malformed_or_non_strict_json_is_rejected_with_a_message)
@@ -148,8 +149,9 @@ START_TEST(writer_places_commas_and_escapes)
 	cjson_w_obj_end(&w);
 	ck_assert_int_eq(cjson_w_line(&w), 0);
 	ck_assert_int_eq(buf_append(&b, "", 1), 0);
-	ck_assert_str_eq(b.data, "{\"ev\":\"item\",\"n\":-3,\"a\":[1,\"x\\n\\u0001\\\"\",true,null,{}],"
-				 "\"id\":\"r\",\"none\":null}\n");
+	ck_assert_str_eq(b.data,
+	                 "{\"ev\":\"item\",\"n\":-3,\"a\":[1,\"x\\n\\u0001\\\"\",true,null,{}],"
+	                 "\"id\":\"r\",\"none\":null}\n");
 	/* what the writer writes, the reader reads back */
 	struct cjson v;
 	ck_assert_int_eq(cjson_parse(b.data, b.len - 1, &v, NULL, 0), 0);
@@ -181,7 +183,7 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, raw_span_of_a_value_is_its_source_text);
 	tcase_add_test(tc, int64_limits_are_read_exactly);
 	tcase_add_loop_test(tc, malformed_or_non_strict_json_is_rejected_with_a_message, 0,
-			    (int)(sizeof rejected / sizeof rejected[0]));
+	                    (int)(sizeof rejected / sizeof rejected[0]));
 	tcase_add_test(tc, depth_limit_is_exact);
 	tcase_add_test(tc, text_with_an_embedded_nul_is_rejected);
 	tcase_add_test(tc, writer_places_commas_and_escapes);

@@ -99,8 +99,9 @@ static void fc_wait_lines(struct fc *f, size_t n)
 	double deadline = nh_clock() + NH_DEADLINE_S;
 	while (fc_lines(f) < n) {
 		fc_turn(f);
-		ck_assert_msg(nh_clock() < deadline, "feedctl printed %zu of %zu lines; stderr: %.*s",
-			      fc_lines(f), n, (int)f->e.len, f->e.data ? f->e.data : "");
+		ck_assert_msg(nh_clock() < deadline,
+		              "feedctl printed %zu of %zu lines; stderr: %.*s", fc_lines(f), n,
+		              (int)f->e.len, f->e.data ? f->e.data : "");
 	}
 }
 
@@ -187,7 +188,8 @@ START_TEST(tail_prints_json_lines_and_resumes_from_the_cursor_file_exactly)
 	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
 	nh_commit(&h, feed, 5);
 	struct fc f;
-	const char *a1[] = {"--socket", h.sock, "--after", "oldest", "--cursor-file", curfile, NULL};
+	const char *a1[] = {"--socket",      h.sock,  "--after", "oldest",
+	                    "--cursor-file", curfile, NULL};
 	fc_start(&f, a1);
 	fc_wait_lines(&f, 6); /* 5 items and live */
 	for (int i = 0; i < 5; i++)
@@ -224,7 +226,8 @@ START_TEST(tail_stopped_by_sigterm_saves_its_cursor_and_resumes_after_it)
 	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
 	nh_commit(&h, feed, 3);
 	struct fc f;
-	const char *a1[] = {"--socket", h.sock, "--after", "oldest", "--cursor-file", curfile, NULL};
+	const char *a1[] = {"--socket",      h.sock,  "--after", "oldest",
+	                    "--cursor-file", curfile, NULL};
 	fc_start(&f, a1);
 	fc_wait_lines(&f, 4);
 	kill(f.pid, SIGTERM);
@@ -232,8 +235,8 @@ START_TEST(tail_stopped_by_sigterm_saves_its_cursor_and_resumes_after_it)
 	expect_cursor_file(3);
 	fc_free(&f);
 	nh_commit(&h, feed, 2);
-	const char *a2[] = {"--socket", h.sock, "--after", "oldest", "--cursor-file", curfile,
-			    NULL}; /* the file wins over --after */
+	const char *a2[] = {"--socket",      h.sock,  "--after", "oldest",
+	                    "--cursor-file", curfile, NULL}; /* the file wins over --after */
 	fc_start(&f, a2);
 	fc_wait_lines(&f, 3);
 	expect_item_line(&f, 0, 4);
@@ -250,7 +253,8 @@ START_TEST(tail_killed_hard_has_already_saved_the_cursor_of_each_printed_event)
 	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
 	nh_commit(&h, feed, 5);
 	struct fc f;
-	const char *a1[] = {"--socket", h.sock, "--after", "oldest", "--cursor-file", curfile, NULL};
+	const char *a1[] = {"--socket",      h.sock,  "--after", "oldest",
+	                    "--cursor-file", curfile, NULL};
 	fc_start(&f, a1);
 	fc_wait_lines(&f, 6); /* 5 items, then live: item 5 was handled before live came */
 	expect_cursor_file(5);
@@ -305,7 +309,7 @@ START_TEST(tail_exits_0_when_the_connection_closes)
 	const char *args[] = {"--socket", h.sock, NULL};
 	fc_start(&f, args);
 	fc_wait_lines(&f, 1); /* live */
-	notify_free(h.n); /* no shutdown line: a plain EOF */
+	notify_free(h.n);     /* no shutdown line: a plain EOF */
 	h.n = notify_new(h.base, h.store, &h.lim, NULL, NULL);
 	ck_assert_int_eq(fc_wait(&f), 0);
 	fc_free(&f);
@@ -354,12 +358,8 @@ START_TEST(tail_without_a_daemon_exits_3)
 END_TEST
 
 static const char *const usage_errors[][3] = {
-	{"--format", "xml", NULL},
-	{"--after", "yesterday", NULL},
-	{"--feeds", "0", NULL},
-	{"--feeds", "3,x", NULL},
-	{"--bogus", NULL, NULL},
-	{"extra", NULL, NULL},
+    {"--format", "xml", NULL}, {"--after", "yesterday", NULL}, {"--feeds", "0", NULL},
+    {"--feeds", "3,x", NULL},  {"--bogus", NULL, NULL},        {"extra", NULL, NULL},
 };
 
 START_TEST(tail_usage_errors_exit_2)
@@ -402,7 +402,7 @@ static Suite *tail_suite(void)
 	tcase_add_test(tc, tail_unreadable_cursor_file_exits_1);
 	tcase_add_test(tc, tail_without_a_daemon_exits_3);
 	tcase_add_loop_test(tc, tail_usage_errors_exit_2, 0,
-			    (int)(sizeof usage_errors / sizeof usage_errors[0]));
+	                    (int)(sizeof usage_errors / sizeof usage_errors[0]));
 	tcase_add_test(tc, feedctl_unknown_command_exits_2);
 	suite_add_tcase(s, tc);
 	return s;

@@ -111,8 +111,8 @@ START_TEST(an_updated_item_arrives_as_kind_update)
 	nh_expect_live(&h, c, 0);
 	struct store_batch *b;
 	int64_t first, last;
-	struct feed_item it = {.id = "x", .title = "one", .published = FEED_NO_DATE,
-			       .updated = FEED_NO_DATE};
+	struct feed_item it = {
+	    .id = "x", .title = "one", .published = FEED_NO_DATE, .updated = FEED_NO_DATE};
 	for (int round = 0; round < 2; round++) {
 		ck_assert_int_eq(store_batch_begin(h.store, feed, h.now + round, &b), STORE_OK);
 		it.title = round ? "two" : "one";
@@ -166,7 +166,7 @@ START_TEST(feed_filter_delivers_only_those_feeds_in_replay_and_live)
 	nh_commit(&h, a, 1); /* 5 */
 	char req[128];
 	snprintf(req, sizeof req, "{\"op\":\"sub\",\"after\":\"oldest\",\"feeds\":[%" PRId64 "]}",
-		 b);
+	         b);
 	struct nh_client *c = nh_sub(&h, req);
 	nh_expect_item(&h, c, 3);
 	nh_expect_item(&h, c, 4);
@@ -210,7 +210,7 @@ START_TEST(cursor_of_another_epoch_gets_epoch_mismatch_and_close)
 	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
 	nh_commit(&h, feed, 2);
 	struct nh_client *c =
-		nh_sub(&h, "{\"op\":\"sub\",\"after\":\"0123456789abcdef0123456789abcdef:1\"}");
+	    nh_sub(&h, "{\"op\":\"sub\",\"after\":\"0123456789abcdef0123456789abcdef:1\"}");
 	nh_expect_error(&h, c, "epoch_mismatch");
 	nh_expect_eof(&h, c);
 	nh_close(c);
@@ -306,24 +306,24 @@ START_TEST(second_sub_on_a_connection_is_a_bad_request)
 END_TEST
 
 static const char *const bad_lines[] = {
-	"not json\n",
-	"[1,2]\n",
-	"{\"op\":3}\n",
-	"{\"after\":\"oldest\"}\n",
-	"{\"op\":\"unsubscribe\"}\n",
-	"{\"op\":\"sub\",\"after\":5}\n",
-	"{\"op\":\"sub\",\"after\":\"nocolon\"}\n",
-	"{\"op\":\"sub\",\"after\":\"xyz:12\"}\n",
-	"{\"op\":\"sub\",\"feeds\":\"3\"}\n",
-	"{\"op\":\"sub\",\"feeds\":[0]}\n",
-	"{\"op\":\"sub\",\"feeds\":[\"3\"]}\n",
-	"{\"op\":\"sub\",\"feeds\":[]}\n",
-	"{\"op\":\"sub\",\"id\":{\"a\":1}}\n",
-	"{\"op\":\"sub\",\"id\":1.5}\n",
-	"{\"op\":\"sub\"} trailing\n",
-	"{\"op\":\"sub\",\"op\":\"sub\"}\n",
-	"\x01\x02\xff\xfe binary \x80 junk\n",
-	"{\"op\":\"s\xc3\x28\"}\n",
+    "not json\n",
+    "[1,2]\n",
+    "{\"op\":3}\n",
+    "{\"after\":\"oldest\"}\n",
+    "{\"op\":\"unsubscribe\"}\n",
+    "{\"op\":\"sub\",\"after\":5}\n",
+    "{\"op\":\"sub\",\"after\":\"nocolon\"}\n",
+    "{\"op\":\"sub\",\"after\":\"xyz:12\"}\n",
+    "{\"op\":\"sub\",\"feeds\":\"3\"}\n",
+    "{\"op\":\"sub\",\"feeds\":[0]}\n",
+    "{\"op\":\"sub\",\"feeds\":[\"3\"]}\n",
+    "{\"op\":\"sub\",\"feeds\":[]}\n",
+    "{\"op\":\"sub\",\"id\":{\"a\":1}}\n",
+    "{\"op\":\"sub\",\"id\":1.5}\n",
+    "{\"op\":\"sub\"} trailing\n",
+    "{\"op\":\"sub\",\"op\":\"sub\"}\n",
+    "\x01\x02\xff\xfe binary \x80 junk\n",
+    "{\"op\":\"s\xc3\x28\"}\n",
 };
 
 START_TEST(each_bad_input_gets_bad_request_while_others_carry_on)
@@ -649,12 +649,13 @@ static Suite *notify_suite(void)
 	tcase_add_test(tc, bad_request_keeps_the_connection_open);
 	tcase_add_test(tc, second_sub_on_a_connection_is_a_bad_request);
 	tcase_add_loop_test(tc, each_bad_input_gets_bad_request_while_others_carry_on, 0,
-			    (int)(sizeof bad_lines / sizeof bad_lines[0]));
+	                    (int)(sizeof bad_lines / sizeof bad_lines[0]));
 	tcase_add_test(tc, half_a_line_then_hang_up_is_dropped_and_others_carry_on);
 	tcase_add_test(tc, subscriber_that_half_closes_keeps_receiving);
 	tcase_add_test(tc, requests_split_over_several_writes_are_joined);
 	tcase_add_test(tc, reconnect_with_cursor_receives_every_later_event_exactly_once);
-	tcase_add_test(tc, many_subscribers_at_different_cursors_each_get_every_event_once_in_order);
+	tcase_add_test(tc,
+	               many_subscribers_at_different_cursors_each_get_every_event_once_in_order);
 	tcase_add_test(tc, notify_forget_after_removing_a_feed_keeps_its_items_out_of_replay);
 	tcase_add_test(tc, heartbeat_follows_a_quiet_interval);
 	tcase_add_test(tc, shutdown_sends_the_shutdown_line_then_closes);

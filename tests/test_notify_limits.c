@@ -304,10 +304,10 @@ static void expect_item_after_live(struct nh_client *c, int64_t seq, int *live_s
 static const struct {
 	size_t events, bytes, batch;
 } cache_sizes[] = {
-	{4096, 8u << 20, 256}, /* defaults */
-	{8, 1024, 32},	       /* fills bigger than the cache */
-	{1, 1, 4},	       /* no line fits: every read goes to the store */
-	{64, 64 * 1024, 1},    /* one event per step */
+    {4096, 8u << 20, 256}, /* defaults */
+    {8, 1024, 32},         /* fills bigger than the cache */
+    {1, 1, 4},             /* no line fits: every read goes to the store */
+    {64, 64 * 1024, 1},    /* one event per step */
 };
 
 START_TEST(every_cache_size_delivers_every_event_once_in_order)
@@ -371,7 +371,7 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, client_stalled_with_output_pending_is_disconnected);
 	tcase_add_test(tc, lagging_client_overtaken_by_retention_gets_cursor_expired_not_a_gap);
 	tcase_add_loop_test(tc, every_cache_size_delivers_every_event_once_in_order, 0,
-			    (int)(sizeof cache_sizes / sizeof cache_sizes[0]));
+	                    (int)(sizeof cache_sizes / sizeof cache_sizes[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
