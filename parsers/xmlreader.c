@@ -409,6 +409,13 @@ static void xr_setup_expat(struct xr *x)
 
 struct xr *xr_new(const struct xr_opts *o, const struct xr_handlers *h, void *ud)
 {
+	return xr_new_mm(o, h, ud, NULL);
+}
+
+struct xr *xr_new_mm(const struct xr_opts *o, const struct xr_handlers *h, void *ud,
+		     const void *memsuite)
+{
+	static const XML_Char sep = XR_SEP;
 	struct xr *x = calloc(1, sizeof(*x));
 	struct enc_sink sink = {xr_out, xr_bad, x};
 
@@ -419,7 +426,8 @@ struct xr *xr_new(const struct xr_opts *o, const struct xr_handlers *h, void *ud
 	x->ud = ud;
 	x->wellformed = true;
 	x->line = 1;
-	x->p = XML_ParserCreateNS("UTF-8", XR_SEP);
+	x->p = memsuite ? XML_ParserCreate_MM("UTF-8", memsuite, &sep)
+			: XML_ParserCreateNS("UTF-8", XR_SEP);
 	x->dec = enc_new(o->http_charset, &sink, true);
 	x->lx = lx_new(h, ud, o->max_depth, &x->stopped);
 	if (!x->p || !x->dec || !x->lx) {

@@ -46,6 +46,10 @@ struct xr_opts {
 struct xr;
 
 struct xr *xr_new(const struct xr_opts *o, const struct xr_handlers *h, void *ud);
+/* The same with expat allocating through memsuite (an XML_Memory_Handling_Suite;
+ * NULL: malloc), for the allocation-failure tests. */
+struct xr *xr_new_mm(const struct xr_opts *o, const struct xr_handlers *h, void *ud,
+		     const void *memsuite);
 /* 0 ok (also after recovery), -1 when stopped (xr_stop) or out of memory. */
 int xr_feed(struct xr *x, const char *buf, size_t len);
 /* End of input: closes every element still open (end events). 0 or -1. */
