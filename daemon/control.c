@@ -45,6 +45,7 @@ TAILQ_HEAD(control_client_list, control_client);
 struct control {
 	struct daemon *d;
 	struct evconnlistener *lev;
+	struct event *retry; /* re-enables lev after accept() failed */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	bool owns_path; /* we created the file: unlink it when done */
 	struct control_client_list clients;
@@ -581,6 +582,23 @@ static void control_on_accept(struct evconnlistener *lev, evutil_socket_t fd, st
 
 /* ---------------------------------------------------------------- listening */
 
+static void control_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *ctl = arg;
+	(void)fd, (void)what;
+	evconnlistener_enable(ctl->lev);
+}
+
+/* accept() failed (EMFILE ...): without this the listener would retry at once, forever. */
+static void control_on_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct control *ctl = arg;
+	struct timeval sec = {1, 0};
+	log_err("control: accepting a client: %s", strerror(errno));
+	evconnlistener_disable(lev);
+	evtimer_add(ctl->retry, &sec);
+}
+
 static struct control *control_new(struct daemon *d, int fd, char *err, size_t errlen)
 {
 	struct control *ctl = calloc(1, sizeof *ctl);
@@ -593,11 +611,17 @@ static struct control *control_new(struct daemon *d, int fd, char *err, size_t e
 	evutil_make_socket_nonblocking(fd);
 	ctl->lev = evconnlistener_new(d->base, control_on_accept, ctl,
 	                              LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-	if (!ctl->lev) {
+	ctl->retry = evtimer_new(d->base, control_on_retry, ctl);
+	if (!ctl->lev || !ctl->retry) {
 		snprintf(err, errlen, "cannot watch the listening socket");
+		if (ctl->lev)
+			evconnlistener_free(ctl->lev);
+		if (ctl->retry)
+			event_free(ctl->retry);
 		free(ctl);
 		return NULL;
 	}
+	evconnlistener_set_error_cb(ctl->lev, control_on_accept_error);
 	return ctl;
 }
 
@@ -697,6 +721,7 @@ void control_free(struct control *ctl)
 	while (!TAILQ_EMPTY(&ctl->clients))
 		control_client_free(TAILQ_FIRST(&ctl->clients));
 	evconnlistener_free(ctl->lev);
+	event_free(ctl->retry);
 	if (ctl->owns_path)
 		unlink(ctl->path);
 	free(ctl);
