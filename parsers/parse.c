@@ -263,6 +263,7 @@ struct parse {
 
 	enum feed_format format;
 	bool atom_family;
+	bool rdf;		/* the root is rdf:RDF */
 	bool root_seen, recognized, stopped, oom;
 	char root_name[64];
 	char *errmsg;
@@ -1194,6 +1195,8 @@ static void parse_root(struct parse *p, struct frame *f, unsigned char nsc, cons
 		f->ctx = CTX_DOC;
 	} else if (!strcasecmp(local, "RDF") && (nsc == NSC_RDF || nsc == NSC_EMPTY)) {
 		p->recognized = true;
+		p->rdf = true;
+		p->format = FEED_FORMAT_RSS10;
 		f->ctx = CTX_DOC;
 	} else if (!strcasecmp(local, "feed") &&
 		   (nsc == NSC_ATOM10 || nsc == NSC_ATOM03 || nsc == NSC_EMPTY)) {
@@ -1256,14 +1259,20 @@ static void parse_xml_attrs(struct parse *p, struct frame *f, const struct xr_at
 	}
 }
 
+/* An rdf:RDF document is RSS 1.0 unless its channel or items are 0.90's. */
 static void parse_rdf_format(struct parse *p, unsigned char nsc)
 {
-	if (p->format != FEED_FORMAT_UNKNOWN || p->atom_family)
-		return;
-	if (nsc == NSC_RSS10)
-		p->format = FEED_FORMAT_RSS10;
-	else if (nsc == NSC_RSS090)
+	if (p->rdf && nsc == NSC_RSS090 && !p->nitems)
 		p->format = FEED_FORMAT_RSS09X;
+}
+
+static const char *parse_rdf_about(const struct xr_attr *a, size_t na)
+{
+	for (size_t i = 0; i < na; i++)
+		if (!strcmp(a[i].local, "about") &&
+		    !strcmp(a[i].ns, "http://www.w3.org/1999/02/22-rdf-syntax-ns#"))
+			return a[i].value;
+	return NULL;
 }
 
 /* An element in feed or item context. */
@@ -1292,6 +1301,13 @@ static void parse_element(struct parse *p, struct frame *f, unsigned char ctx, u
 			f->ctx = CTX_ITEM;
 			parse_item_begin(p);
 			parse_xml_attrs(p, f, a, na, false);
+			/* RSS 1.0: rdf:about is the id unless a guid says otherwise */
+			const char *about = p->rdf ? parse_rdf_about(a, na) : NULL;
+			if (about && *about) {
+				parse_set(p, &p->item.s[F_ID].b, about, strlen(about));
+				parse_trim(&p->item.s[F_ID].b);
+				p->item.s[F_ID].prio = p->item.s[F_ID].b.len ? 1 : 0;
+			}
 			return;
 		}
 		break;

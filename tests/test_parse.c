@@ -177,7 +177,8 @@ START_TEST(rss10_rdf_fixture)
 	ck_assert_int_eq(r.format, FEED_FORMAT_RSS10);
 	ck_assert(r.wellformed);
 	ck_assert_uint_eq(r.n, 1);
-	ITEM_EQ(r, 0, "{\"title\":\"XML: A Disruptive Technology\","
+	ITEM_EQ(r, 0, "{\"id\":\"http://c.moreover.com/click/here.pl?r123\","
+		      "\"title\":\"XML: A Disruptive Technology\","
 		      "\"link\":\"http://c.moreover.com/click/here.pl?r123\","
 		      "\"author\":\"Simon St.Laurent (simonstl@simonstl.com)\","
 		      "\"updated\":\"2000-01-01T12:00:00Z\","
@@ -1097,6 +1098,30 @@ START_TEST(relative_xml_base_without_document_url_still_joins)
 }
 END_TEST
 
+START_TEST(rdf_about_is_item_id)
+{
+	struct pt r;
+	pt_parse(&r, "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" "
+		     "xmlns=\"http://purl.org/rss/1.0/\"><channel rdf:about=\"http://example.com/index.rdf\">"
+		     "</channel><item rdf:about=\"http://example.org/1\"></item>"
+		     "<item rdf:about=\"http://example.org/2\"><guid>g2</guid></item></rdf:RDF>");
+	ITEM_EQ(r, 0, "{\"id\":\"http://example.org/1\"}");
+	ITEM_EQ(r, 1, "{\"id\":\"g2\"}");
+	pt_free(&r);
+}
+END_TEST
+
+START_TEST(empty_rdf_is_rss10)
+{
+	struct pt r;
+	pt_parse(&r, "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" "
+		     "xmlns=\"http://purl.org/rss/1.0/\"></rdf:RDF>");
+	ck_assert_int_eq(r.format, FEED_FORMAT_RSS10);
+	ck_assert(r.wellformed);
+	pt_free(&r);
+}
+END_TEST
+
 static Suite *parse_suite(void)
 {
 	Suite *s = suite_create("parse");
@@ -1179,6 +1204,8 @@ static Suite *parse_suite(void)
 	tcase_add_test(tc, items_are_delivered_before_the_document_ends);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("feedparser");
+	tcase_add_test(tc, rdf_about_is_item_id);
+	tcase_add_test(tc, empty_rdf_is_rss10);
 	tcase_add_test(tc, xml_lang_underscore_becomes_hyphen);
 	tcase_add_test(tc, relative_xml_base_without_document_url_still_joins);
 	tcase_add_test(tc, atom_link_url_as_text_without_href);
