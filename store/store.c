@@ -9,7 +9,9 @@
  * synced at each commit), so the seqs announced from it would be handed
  * out again to other items after the restart: a subscriber that persisted
  * such a cursor would then silently skip those items.  FULL syncs the WAL
- * at every commit, so an announced seq is durable.
+ * at every commit, so an announced seq is durable.  One exception, which
+ * writes no event: store_feed_update_fetch (304s, errors) commits with
+ * NORMAL; see there (store_feeds.c).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -224,6 +224,8 @@ struct store_fetch_update {
 /*
  * Applies u to feed id.  *errors_out (may be NULL) receives the new
  * consecutive_errors, *redirects_out (may be NULL) the new redirect_count.
+ * Commits without an fsync (it writes no event): the next item batch syncs
+ * it along; a power loss before that only costs a repeated fetch.
  */
 enum store_err store_feed_update_fetch(struct store *s, int64_t id,
 				       const struct store_fetch_update *u, int *errors_out,
