@@ -126,6 +126,8 @@ static int fc_wait(struct fc *f)
 	close(f->out);
 	close(f->err);
 	f->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (f->status == 0) /* success says nothing (and a sanitizer build reports nothing) */
+		ck_assert_msg(f->e.len == 0, "stderr: %s", f->e.data);
 	return f->status;
 }
 

@@ -355,6 +355,42 @@ START_TEST(every_cache_size_delivers_every_event_once_in_order)
 }
 END_TEST
 
+static void defaults(struct notify_limits *l)
+{
+	(void)l;
+}
+
+START_TEST(reload_with_other_cache_and_batch_sizes_loses_nothing)
+{
+	start(defaults);
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
+	struct nh_client *c = nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}");
+	nh_commit(&h, feed, 100);
+	for (int64_t s = 1; s <= 50; s++)
+		nh_expect_item(&h, c, s);
+	struct notify_limits l = h.lim;
+	l.cache_events = 7;
+	l.cache_bytes = 3000;
+	l.replay_batch = 3;
+	notify_set_limits(h.n, &l);
+	nh_commit(&h, feed, 100);
+	int live = 0;
+	for (int64_t s = 51; s <= 200; s++) {
+		struct cjson v;
+		char want[STORE_CURSOR_MAX];
+		nh_event(&h, c, &v);
+		if (!strcmp(nh_ev(&v), "live") && !live++) {
+			nh_event_free(&v);
+			nh_event(&h, c, &v);
+		}
+		nh_cursor(&h, s, want, sizeof want);
+		ck_assert_str_eq(cjson_get_str(&v, "cursor"), want);
+		nh_event_free(&v);
+	}
+	nh_close(c);
+}
+END_TEST
+
 static Suite *limits_suite(void)
 {
 	Suite *s = suite_create("notify_limits");
@@ -369,6 +405,7 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, client_that_never_reads_holds_bounded_memory_and_later_gets_every_event);
 	tcase_add_test(tc, slow_replay_of_a_long_backlog_stays_bounded_and_complete);
 	tcase_add_test(tc, client_stalled_with_output_pending_is_disconnected);
+	tcase_add_test(tc, reload_with_other_cache_and_batch_sizes_loses_nothing);
 	tcase_add_test(tc, lagging_client_overtaken_by_retention_gets_cursor_expired_not_a_gap);
 	tcase_add_loop_test(tc, every_cache_size_delivers_every_event_once_in_order, 0,
 	                    (int)(sizeof cache_sizes / sizeof cache_sizes[0]));
