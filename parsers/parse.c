@@ -1587,7 +1587,10 @@ static void parse_on_text(void *ud, const char *s, size_t len)
 	 * terminating NUL is written when the capture ends) */
 	struct buf *t = &p->text;
 	if (len < t->cap - t->len && t->len + len <= p->o.limits.max_field) {
-		memcpy(t->data + t->len, s, len);
+		if (len == 1) /* entity references come one character at a time */
+			t->data[t->len] = s[0];
+		else
+			memcpy(t->data + t->len, s, len);
 		t->len += len;
 		return;
 	}
