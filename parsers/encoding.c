@@ -2,9 +2,10 @@
  * encoding.c - encoding detection (RFC 7303) and streaming transcoding to
  * UTF-8.  See encoding.h.
  *
- * The decision waits for the first bytes of the document (up to the end of
- * the XML declaration, at most ENC_HEAD_MAX bytes): BOM, then the HTTP
- * charset, then the declaration's encoding, else UTF-8.  A UTF-16 label on
+ * The decision waits for the first ENC_HEAD_MAX bytes of the document (all
+ * of it when shorter), so that it never depends on how the input is
+ * chunked: BOM, then the HTTP charset, then the declaration's encoding
+ * (also after junk), else UTF-8.  A UTF-16 label on
  * a document that is plainly 8-bit (or an unknown label) is a contradiction:
  * the document is read as UTF-8 and flagged.
  */
@@ -56,10 +57,6 @@ static const struct {
 	{"ks_c_5601-1987", "CP949"}, {"x-euc-jp", "EUC-JP"},	   {"x-gbk", "GBK"},
 	{"x-x-big5", "BIG5"},	     {"gb_2312-80", "GB2312"},	   {"x-cp1252", "CP1252"},
 	{"x-user-defined", "CP1252"},
-};
-
-static const char *const enc_utf8_labels[] = {
-	"utf-8", "utf8", "unicode-1-1-utf-8", "us-ascii", "ascii", "ansi_x3.4-1968", "iso-646-us",
 };
 
 /* Returns the length of the valid prefix; *st: 0 all valid, 1 incomplete
@@ -387,8 +384,15 @@ static void enc_lower(char *dst, size_t cap, const char *src, size_t n)
 		src++;
 		n -= 2;
 	}
-	for (; i + 1 < cap && i < n; i++)
-		dst[i] = (char)((src[i] >= 'A' && src[i] <= 'Z') ? src[i] + 32 : src[i]);
+	for (; i + 1 < cap && i < n; i++) {
+		char c = src[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c + 32);
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("-_.:+()", c)))
+			c = '?'; /* no encoding name has it: iconv will refuse */
+		dst[i] = c;
+	}
 	dst[i] = '\0';
 }
 
@@ -422,18 +426,12 @@ static void enc_declared(const unsigned char *h, size_t n, char *out, size_t cap
 		enc_lower(out, cap, q, (size_t)(p - q));
 }
 
+/* The decision always sees the same bytes however the input is chunked:
+ * the first ENC_HEAD_MAX bytes, or the whole document when shorter. */
 static bool enc_head_ready(const unsigned char *h, size_t n)
 {
-	if (n >= ENC_HEAD_MAX)
-		return true;
-	if (n < 4)
-		return false;
-	if ((h[0] == 0xEF && h[1] == 0xBB && h[2] == 0xBF) || (h[0] == 0xFF && h[1] == 0xFE) ||
-	    (h[0] == 0xFE && h[1] == 0xFF) || (h[0] == 0 || h[1] == 0))
-		return true;
-	if (memmem(h, n, "?>", 2))
-		return true;
-	return memchr(h, '>', n) && !memmem(h, n, "<?", 2);
+	(void)h;
+	return n >= ENC_HEAD_MAX;
 }
 
 static void enc_set_name(struct enc *e, const char *name)
@@ -453,27 +451,50 @@ static int enc_open_iconv(struct enc *e, const char *iconv_name, const char *nam
 	return 0;
 }
 
-static bool enc_is_utf16_label(const char *l)
+/* The label's letters and digits only ("UTF_8" -> "utf8"), as glibc
+ * compares names. */
+static void enc_key(char *dst, size_t cap, const char *l)
 {
-	return !strncmp(l, "utf-16", 6) || !strncmp(l, "utf16", 5) || !strncmp(l, "ucs-2", 5) ||
-	       !strncmp(l, "utf-32", 6) || !strncmp(l, "ucs-4", 5) || !strcmp(l, "unicode");
+	size_t i = 0;
+
+	for (; *l && i + 1 < cap; l++)
+		if ((*l >= 'a' && *l <= 'z') || (*l >= '0' && *l <= '9'))
+			dst[i++] = *l;
+	dst[i] = '\0';
+}
+
+static bool enc_is_utf16_label(const char *k)
+{
+	return !strncmp(k, "utf16", 5) || !strncmp(k, "ucs2", 4) || !strncmp(k, "utf32", 5) ||
+	       !strncmp(k, "ucs4", 4) || !strcmp(k, "unicode");
 }
 
 /* Tries a label; 0 when it is usable. */
 static int enc_try_label(struct enc *e, const char *label)
 {
+	static const char *const ascii[] = {"usascii", "ascii", "ansix341968", "iso646us",
+					    "us"};
+	char key[48];
 	size_t i;
 
 	if (!*label)
 		return -1;
-	for (i = 0; i < sizeof(enc_utf8_labels) / sizeof(enc_utf8_labels[0]); i++) {
-		if (!strcmp(label, enc_utf8_labels[i])) {
+	enc_key(key, sizeof(key), label);
+	if (!strcmp(key, "utf8") || !strcmp(key, "unicode11utf8")) {
+		e->mode = ENC_UTF8;
+		enc_set_name(e, "utf-8");
+		return 0;
+	}
+	for (i = 0; i < sizeof(ascii) / sizeof(ascii[0]); i++) {
+		if (!strcmp(key, ascii[i])) {
 			e->mode = ENC_UTF8;
-			enc_set_name(e, i < 3 ? "utf-8" : "us-ascii");
+			enc_set_name(e, "us-ascii");
 			return 0;
 		}
 	}
-	if (enc_is_utf16_label(label)) {
+	if (!strncmp(key, "utf7", 4) || !strcmp(key, "unicode11utf7"))
+		return -1; /* refused, like browsers: a classic filter bypass */
+	if (enc_is_utf16_label(key)) {
 		/* no BOM and no 16-bit pattern: the bytes say otherwise */
 		e->mode = ENC_UTF8;
 		enc_set_name(e, "utf-8");

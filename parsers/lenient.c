@@ -771,8 +771,12 @@ static size_t lx_cdata(struct lx *l, const char *p, size_t n, bool final)
 	const char *e = memmem(p, n, "]]>", 3);
 	size_t take = e ? (size_t)(e - p) : final ? n : n >= 3 ? n - 2 : 0;
 
-	if (take && p[take - 1] == '\r' && !e && !final)
-		take--;
+	if (!e && !final) {
+		while (take && ((unsigned char)p[take] & 0xC0) == 0x80)
+			take--; /* keep a character whole */
+		if (take && p[take - 1] == '\r')
+			take--;
+	}
 	l->text.len = 0;
 	if (lx_add_clean(&l->text, p, take, false))
 		return (size_t)-1;

@@ -309,20 +309,21 @@ static void xr_drop_kept(struct xr *x)
 static int xr_to_lenient(struct xr *x, bool final)
 {
 	enum XML_Error code = XML_GetErrorCode(x->p);
-	size_t start;
+	const char *rest;
 	int r;
 
 	xr_set_error(x, XML_GetCurrentLineNumber(x->p), XML_GetCurrentColumnNumber(x->p) + 1,
 		     XML_ErrorString(code));
 	x->lenient = true;
 	xr_drop_kept(x);
-	start = x->resume > x->keep_off ? x->keeplen : 0;
+	rest = x->keep ? x->keep : "";
 	if (enc_raw(x->dec)) { /* expat validated what it parsed, lx does not */
-		r = enc_validate(x->dec, x->keep + start, x->keeplen - start);
+		r = enc_validate(x->dec, rest, x->keeplen);
 		if (r == 0 && final)
 			r = enc_finish(x->dec); /* a sequence cut at the end */
-	} else
-		r = lx_feed(x->lx, x->keep + start, x->keeplen - start);
+	} else {
+		r = lx_feed(x->lx, rest, x->keeplen);
+	}
 	free(x->keep);
 	x->keep = NULL;
 	x->keeplen = x->keepcap = 0;
