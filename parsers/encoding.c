@@ -2,10 +2,10 @@
  * encoding.c - encoding detection (RFC 7303) and streaming transcoding to
  * UTF-8.  See encoding.h.
  *
- * The decision waits for the first ENC_HEAD_MAX bytes of the document (all
- * of it when shorter), so that it never depends on how the input is
- * chunked: BOM, then the HTTP charset, then the declaration's encoding
- * (also after junk), else UTF-8.  A UTF-16 label on
+ * The decision waits for the document's first bytes (see enc_head_ready:
+ * never more than ENC_HEAD_MAX, and never in a way that depends on how the
+ * input is chunked): BOM, then the HTTP charset, then the declaration's
+ * encoding (also after junk), else UTF-8.  A UTF-16 label on
  * a document that is plainly 8-bit (or an unknown label) is a contradiction:
  * the document is read as UTF-8 and flagged.
  */
@@ -396,10 +396,12 @@ static void enc_lower(char *dst, size_t cap, const char *src, size_t n)
 	dst[i] = '\0';
 }
 
+static const unsigned char *enc_decl(const unsigned char *h, size_t n);
+
 /* The declaration's encoding="..." (lower case) into out, or "". */
 static void enc_declared(const unsigned char *h, size_t n, char *out, size_t cap)
 {
-	const char *p = memmem(h, n, "<?xml", 5), *end, *q;
+	const char *p = (const char *)enc_decl(h, n), *end, *q;
 	char quote;
 
 	out[0] = '\0';
@@ -426,12 +428,52 @@ static void enc_declared(const unsigned char *h, size_t n, char *out, size_t cap
 		enc_lower(out, cap, q, (size_t)(p - q));
 }
 
-/* The decision always sees the same bytes however the input is chunked:
- * the first ENC_HEAD_MAX bytes, or the whole document when shorter. */
+/* The first start tag ('<' and a name character) in h, or NULL. */
+static const unsigned char *enc_first_tag(const unsigned char *h, size_t n)
+{
+	for (const unsigned char *p = h; (p = memchr(p, '<', n - (size_t)(p - h))); p++) {
+		if (p + 1 >= h + n)
+			return NULL;
+		if ((p[1] | 32) >= 'a' && (p[1] | 32) <= 'z')
+			return p;
+		if (p[1] == '_' || p[1] == ':' || p[1] >= 0x80)
+			return p;
+	}
+	return NULL;
+}
+
+/* The XML declaration: the first "<?xml" before the first start tag. */
+static const unsigned char *enc_decl(const unsigned char *h, size_t n)
+{
+	const unsigned char *x = memmem(h, n, "<?xml", 5), *t = enc_first_tag(h, n);
+
+	return x && (!t || x < t) ? x : NULL;
+}
+
+static bool enc_bom_or_16bit(const unsigned char *h, size_t n)
+{
+	return n >= 4 && ((h[0] == 0xEF && h[1] == 0xBB && h[2] == 0xBF) ||
+			  (h[0] == 0xFF && h[1] == 0xFE) || (h[0] == 0xFE && h[1] == 0xFF) ||
+			  (h[0] == 0 && h[1] == 0 && h[2] == 0xFE && h[3] == 0xFF) ||
+			  (h[0] && !h[1] && h[2] && !h[3]) || (!h[0] && h[1] && !h[2] && h[3]));
+}
+
+/* Ready to decide, with the same outcome as on the first ENC_HEAD_MAX
+ * bytes (so the decision never depends on how the input is chunked): a BOM
+ * or 16-bit pattern; a complete declaration; a start tag with no
+ * declaration before it. */
 static bool enc_head_ready(const unsigned char *h, size_t n)
 {
-	(void)h;
-	return n >= ENC_HEAD_MAX;
+	const unsigned char *x;
+
+	if (n >= ENC_HEAD_MAX || enc_bom_or_16bit(h, n))
+		return true;
+	if (n < 4)
+		return false;
+	x = enc_decl(h, n);
+	if (x)
+		return memmem(x, n - (size_t)(x - h), "?>", 2) != NULL;
+	return enc_first_tag(h, n) != NULL;
 }
 
 static void enc_set_name(struct enc *e, const char *name)

@@ -894,6 +894,27 @@ START_TEST(test_garbage_input_gives_valid_utf8)
 }
 END_TEST
 
+START_TEST(test_events_delivered_before_the_end)
+{
+	struct rec r = {0};
+	struct xr_opts o = default_opts();
+	struct xr *x = xr_new(&o, &rec_handlers, &r);
+	const char *a = "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss><item>x</item><item>";
+	const char *b = "<rss><item>x</item><item>";
+
+	ck_assert_int_eq(xr_feed(x, a, strlen(a)), 0);
+	ck_assert_str_eq(r.s, "<rss><item>x</item><item>");
+	xr_free(x);
+	free(r.s);
+	memset(&r, 0, sizeof(r));
+	x = xr_new(&o, &rec_handlers, &r);
+	ck_assert_int_eq(xr_feed(x, b, strlen(b)), 0);
+	ck_assert_str_eq(r.s, "<rss><item>x</item><item>");
+	xr_free(x);
+	free(r.s);
+}
+END_TEST
+
 static Suite *xmlreader_suite(void)
 {
 	Suite *s = suite_create("xmlreader");
@@ -909,6 +930,7 @@ static Suite *xmlreader_suite(void)
 	tcase_add_test(tc, test_stop_from_handler);
 	tcase_add_test(tc, test_error_has_line_and_column);
 	tcase_add_test(tc, test_entity_table_has_all_html5_names);
+	tcase_add_test(tc, test_events_delivered_before_the_end);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("encodings");
