@@ -1516,6 +1516,25 @@ static void parse_on_start(void *ud, const char *ns, const char *local, const ch
 	struct frame *f = parse_push(p);
 	if (!f)
 		return;
+	if (p->cap.on && p->cap.kind == K_AUTHOR && !p->cap.suppress &&
+	    (!strcasecmp(local, "name") || !strcasecmp(local, "email"))) {
+		/* <author><name>..</name><email>..</email></author> in RSS:
+		 * the author element becomes a person construct */
+		struct frame *au = &p->fr[p->cap.at];
+		au->flags &= (unsigned char)~FR_CAPTURE;
+		au->ctx = CTX_PERSON;
+		au->el = EA_AUTHOR;
+		au->person_of = p->cap.target;
+		p->cap.on = false;
+		p->text.len = 0;
+		p->pname.len = 0;
+		p->pemail.len = 0;
+		f->ctx = CTX_PERSON;
+		f->person_of = au->person_of;
+		parse_element(p, f, CTX_PERSON, tolower((unsigned char)local[0]) == 'n' ? EA_NAME : EA_EMAIL,
+			      NSC_EMPTY, a, na);
+		return;
+	}
 	if (p->cap.on) {
 		f->ctx = CTX_SKIP;
 		if (p->cap.kind == K_TC && !p->cap.suppress) {
@@ -1535,7 +1554,10 @@ static void parse_on_start(void *ud, const char *ns, const char *local, const ch
 	if (ctx == CTX_SKIP)
 		return;
 	unsigned char nsc = parse_ns_cached(p, ns);
-	unsigned char el = parse_lookup(p, parse_ns_to_table(p, nsc), local);
+	/* inside a person (also an RSS <author> with children) plain names
+	 * are Atom's name / email */
+	unsigned char table = ctx == CTX_PERSON && nsc == NSC_EMPTY ? T_ATOM : parse_ns_to_table(p, nsc);
+	unsigned char el = parse_lookup(p, table, local);
 	f->el = el;
 	if (el != E_CHANNEL && el != E_ITEM && el != E_ENTRY)
 		parse_xml_attrs(p, f, a, na, false);

@@ -1122,6 +1122,13 @@ START_TEST(empty_rdf_is_rss10)
 }
 END_TEST
 
+START_TEST(rss_author_with_name_and_email_children)
+{
+	ONE_EQ(RSS("<item><author><name>Jane</name><email>jane@example.com</email></author></item>"), NULL,
+	       "{\"author\":\"Jane (jane@example.com)\"}");
+}
+END_TEST
+
 static Suite *parse_suite(void)
 {
 	Suite *s = suite_create("parse");
@@ -1204,6 +1211,7 @@ static Suite *parse_suite(void)
 	tcase_add_test(tc, items_are_delivered_before_the_document_ends);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("feedparser");
+	tcase_add_test(tc, rss_author_with_name_and_email_children);
 	tcase_add_test(tc, rdf_about_is_item_id);
 	tcase_add_test(tc, empty_rdf_is_rss10);
 	tcase_add_test(tc, xml_lang_underscore_becomes_hyphen);
