@@ -13,7 +13,7 @@
  *    the store);
  *  - the child's peak RSS (ru_maxrss from wait4) stays under
  *    HOSTILE_RSS_MAX (64 MiB without sanitizers; ASan's shadow memory
- *    and quarantine need more, so 512 MiB under ASan);
+ *    and quarantine need more, so 192 MiB under ASan);
  *  - nothing stored before is lost or changed: the event log with the
  *    items as stored before the poll is a prefix of the one after.
  *
@@ -61,7 +61,7 @@
 #endif
 #endif
 #ifdef HOSTILE_ASAN
-#define HOSTILE_RSS_MAX (512L << 20)
+#define HOSTILE_RSS_MAX (192L << 20)
 #else
 #define HOSTILE_RSS_MAX (64L << 20)
 #endif
