@@ -105,7 +105,7 @@ int store_schema_version(void);
 /* ---------------------------------------------------------------- feeds */
 
 struct store_feed {
-	int64_t id;
+	int64_t id;		/* > 0; never reused after the feed is removed */
 	char *url;
 	char *title;		/* the feed's own title, from its last document; NULL if unknown */
 	char *user_title;	/* title given by the user (feedd add --title); NULL if none */

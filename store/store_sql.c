@@ -14,6 +14,10 @@
  * content, updated); categories and enclosures are JSON arrays (NULL when
  * empty), as the `feedd parse` contract writes them.
  *
+ * feeds.id is AUTOINCREMENT: an id is never handed to another feed after
+ * its feed was removed, so a subscriber's feed filter or a script holding
+ * an id never silently gets a different feed.
+ *
  * events.seq is AUTOINCREMENT: a seq is never handed out twice, also after
  * the row with the highest seq was deleted.  feed_id is repeated from the
  * item so that a feed filter is an index range, and removing a feed takes
@@ -26,7 +30,7 @@ const char *const store_migrations[] = {
 	" pruned_upto INTEGER NOT NULL DEFAULT 0,"
 	" created INTEGER NOT NULL);"
 	"CREATE TABLE feeds ("
-	" id INTEGER PRIMARY KEY,"
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" url TEXT NOT NULL UNIQUE,"
 	" title TEXT,"
 	" user_title TEXT,"

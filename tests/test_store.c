@@ -1376,6 +1376,24 @@ START_TEST(feed_list_and_remove)
 }
 END_TEST
 
+START_TEST(feed_ids_are_never_reused)
+{
+	/* A subscriber filtering by feed id must never get another feed under that id. */
+	struct store *s = open_ok();
+	add_feed(s, "https://a");
+	int64_t b = add_feed(s, "https://b");
+	ck_assert_int_eq(store_feed_remove(s, b), STORE_OK);
+	int64_t c = add_feed(s, "https://c");
+	ck_assert_int_gt(c, b);
+	store_close(s);
+	/* also across a reopen */
+	s = open_ok();
+	ck_assert_int_eq(store_feed_remove(s, c), STORE_OK);
+	ck_assert_int_gt(add_feed(s, "https://d"), c);
+	store_close(s);
+}
+END_TEST
+
 START_TEST(feeds_due_excludes_future_and_disabled)
 {
 	struct store *s = open_ok();
@@ -1739,6 +1757,7 @@ static Suite *store_suite(void)
 		T(feed_duplicate_url_is_an_error),
 		T(feed_empty_url_is_invalid),
 		T(feed_list_and_remove),
+		T(feed_ids_are_never_reused),
 		T(feeds_due_excludes_future_and_disabled),
 		T(validators_are_stored_byte_for_byte),
 		T(fetch_errors_count_up_and_reset),
