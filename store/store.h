@@ -119,6 +119,13 @@ struct store_feed {
 	int64_t interval;	/* per-feed interval override in seconds; 0 = global default */
 	int consecutive_errors;
 	char *last_error;	/* NULL after a success */
+	/*
+	 * The latest stored document was parsed only after recovering from
+	 * broken XML ("line L, column C: message") or was cut short by a
+	 * limit ("item limit 10000 reached"); NULL when it was clean.  What
+	 * was stored from it is kept: this is a warning, not an error.
+	 */
+	char *warning;
 	int last_status;	/* last HTTP status; 0 when none (never fetched, no response) */
 	bool disabled;
 	char *disabled_reason;
@@ -219,6 +226,13 @@ struct store_fetch_update {
 	 * it gets back reaches its threshold.
 	 */
 	const char *redirect_url;
+	/*
+	 * A document was parsed (set_warning true): warning (NULL when the
+	 * document was well-formed and within every limit) replaces the
+	 * stored one.  false (304, errors): the stored warning stays.
+	 */
+	bool set_warning;
+	const char *warning;
 };
 
 /*

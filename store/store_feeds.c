@@ -30,13 +30,15 @@ enum feed_col {
 	FC_REDIRECT_COUNT,
 	FC_ALLOW_PRIVATE,
 	FC_CREATED,
+	FC_WARNING,
 };
 
 void store_feed_clear(struct store_feed *f)
 {
 	char **strs[] = {&f->url,	    &f->title,		  &f->user_title, &f->site_link,
 			 &f->etag,	    &f->last_modified,	  &f->next_poll_reason,
-			 &f->last_error,    &f->disabled_reason, &f->redirect_url};
+			 &f->last_error,    &f->disabled_reason, &f->redirect_url,
+			 &f->warning};
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
 		free(*strs[i]);
 	memset(f, 0, sizeof *f);
@@ -64,6 +66,7 @@ static bool feed_from_row(sqlite3_stmt *st, struct store_feed *f)
 		{FC_LAST_ERROR, offsetof(struct store_feed, last_error)},
 		{FC_DISABLED_REASON, offsetof(struct store_feed, disabled_reason)},
 		{FC_REDIRECT_URL, offsetof(struct store_feed, redirect_url)},
+		{FC_WARNING, offsetof(struct store_feed, warning)},
 	};
 	memset(f, 0, sizeof *f);
 	bool ok = true;
@@ -311,6 +314,8 @@ enum store_err store_apply_fetch(struct store *s, int64_t id, const struct store
 	sqlite3_bind_int(st, 11, u->disable);
 	store_bind_str(st, 12, u->disabled_reason);
 	store_bind_str(st, 13, u->redirect_url);
+	sqlite3_bind_int(st, 14, u->set_warning);
+	store_bind_str(st, 15, u->warning);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		if (errors_out)

@@ -10,6 +10,10 @@
  * feeds.last_batch is the time of the latest stored document of the feed:
  * its items have last_seen >= last_batch, and retention never prunes them.
  *
+ * feeds.warning describes the latest stored document when it was parsed
+ * only after recovering from broken XML, or cut short by a limit (NULL
+ * when it was clean); fetches that parse no document leave it alone.
+ *
  * items.hash covers the fields whose change is an update (title, summary,
  * content, updated); categories and enclosures are JSON arrays (NULL when
  * empty), as the `feedd parse` contract writes them.
@@ -44,6 +48,7 @@ const char *const store_migrations[] = {
 	" poll_interval INTEGER NOT NULL DEFAULT 0,"
 	" consecutive_errors INTEGER NOT NULL DEFAULT 0,"
 	" last_error TEXT,"
+	" warning TEXT,"
 	" last_status INTEGER NOT NULL DEFAULT 0,"
 	" disabled INTEGER NOT NULL DEFAULT 0,"
 	" disabled_reason TEXT,"
@@ -89,7 +94,7 @@ const char store_sql_temp[] = "CREATE TEMP TABLE IF NOT EXISTS prune_ids (id INT
 	"id, url, title, user_title, site_link, etag, last_modified, next_poll, "                  \
 	"next_poll_reason, last_fetch, last_success, poll_interval, consecutive_errors, "          \
 	"last_error, last_status, disabled, disabled_reason, redirect_url, redirect_count, "       \
-	"allow_private, created"
+	"allow_private, created, warning"
 
 #define EVENT_SELECT                                                                               \
 	"SELECT e.seq, e.kind, e.time, e.feed_id, f.url, coalesce(f.user_title, f.title),"        \
@@ -135,7 +140,8 @@ static const char *const sql[ST__COUNT] = {
 		" disabled_reason = CASE WHEN ?11 THEN ?12 ELSE disabled_reason END,"
 		" redirect_count = CASE WHEN ?13 IS NULL THEN 0"
 		"  WHEN ?13 = redirect_url THEN redirect_count + 1 ELSE 1 END,"
-		" redirect_url = ?13"
+		" redirect_url = ?13,"
+		" warning = CASE WHEN ?14 THEN ?15 ELSE warning END"
 		" WHERE id = ?1 RETURNING consecutive_errors, redirect_count",
 	[ST_FEED_SET_URL] = "UPDATE feeds SET url = ?2, redirect_url = NULL, redirect_count = 0"
 			    " WHERE id = ?1",

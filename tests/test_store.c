@@ -1614,6 +1614,52 @@ START_TEST(commit_applies_meta_and_fetch_state_together)
 }
 END_TEST
 
+/* The warning of the feed now, "" when none. */
+static void warning_of(struct store *s, int64_t id, char *out, size_t len)
+{
+	struct store_feed f;
+	ck_assert_int_eq(store_feed_get(s, id, &f), STORE_OK);
+	snprintf(out, len, "%s", f.warning ? f.warning : "");
+	store_feed_clear(&f);
+}
+
+START_TEST(a_document_warning_is_stored_kept_by_failures_and_cleared_by_a_clean_document)
+{
+	struct store *s = open_ok();
+	int64_t id = add_feed(s, "https://example.org/feed");
+	char w[128];
+	warning_of(s, id, w, sizeof w);
+	ck_assert_str_eq(w, "");
+	/* a document parsed after recovering from broken XML: items and the warning together */
+	struct store_batch *b;
+	ck_assert_int_eq(store_batch_begin(s, id, 2000, &b), STORE_OK);
+	struct feed_item it = item("x", "x", NULL);
+	ck_assert_int_eq(store_batch_item(b, &it, NULL), STORE_OK);
+	struct store_fetch_update u = {.fetched_at = 2000,
+				       .http_status = 200,
+				       .ok = true,
+				       .set_warning = true,
+				       .warning = "line 4, column 32: undefined entity",
+				       .next_poll = 5600};
+	ck_assert_int_eq(store_batch_commit(b, NULL, &u, NULL, NULL), STORE_OK);
+	warning_of(s, id, w, sizeof w);
+	ck_assert_str_eq(w, "line 4, column 32: undefined entity");
+	/* a failed fetch or a 304 says nothing about the document: the warning stays */
+	struct store_fetch_update fail = {.fetched_at = 3000, .error = "HTTP 503", .next_poll = 9};
+	ck_assert_int_eq(store_feed_update_fetch(s, id, &fail, NULL, NULL), STORE_OK);
+	struct store_fetch_update nm = {.fetched_at = 3100, .http_status = 304, .ok = true};
+	ck_assert_int_eq(store_feed_update_fetch(s, id, &nm, NULL, NULL), STORE_OK);
+	warning_of(s, id, w, sizeof w);
+	ck_assert_str_eq(w, "line 4, column 32: undefined entity");
+	/* the next clean document clears it */
+	u.warning = NULL;
+	ck_assert_int_eq(store_feed_update_fetch(s, id, &u, NULL, NULL), STORE_OK);
+	warning_of(s, id, w, sizeof w);
+	ck_assert_str_eq(w, "");
+	store_close(s);
+}
+END_TEST
+
 START_TEST(user_settings_and_next_poll)
 {
 	struct store *s = open_ok();
@@ -1764,6 +1810,7 @@ static Suite *store_suite(void)
 		T(gone_disables_the_feed),
 		T(permanent_redirects_are_counted_then_url_rewritten),
 		T(commit_applies_meta_and_fetch_state_together),
+		T(a_document_warning_is_stored_kept_by_failures_and_cleared_by_a_clean_document),
 		T(user_settings_and_next_poll),
 		T(recent_times_newest_first_with_fallbacks),
 		T(stats_count_feeds_by_state),
