@@ -353,6 +353,9 @@ static void daemon_log_outcome(const struct poller_outcome *o)
 	else if (o->result == POLLER_FAILED)
 		log_warning("feed %" PRId64 " %s: %s; next poll %s", o->feed_id, o->url,
 		            o->error ? o->error : "failed", when);
+	if (o->warning)
+		log_warning("feed %" PRId64 " %s: stored with a warning: %s", o->feed_id, o->url,
+		            o->warning);
 	if (o->disabled)
 		log_warning("feed %" PRId64 " %s disabled: %s", o->feed_id, o->url,
 		            o->error ? o->error : "gone");
@@ -365,7 +368,7 @@ static void daemon_on_polled(void *ud, const struct poller_outcome *o)
 	struct daemon *d = ud;
 	enum metrics_result r = daemon_result(o);
 	metrics_fetch(&d->metrics, r, daemon_flight_done(d, o->feed_id), o->body_bytes);
-	if (r == METRICS_FETCH_PARSE_ERROR)
+	if (r == METRICS_FETCH_PARSE_ERROR || o->malformed)
 		d->metrics.parse_errors++;
 	d->metrics.items_new += o->new_items;
 	d->metrics.items_updated += o->updated_items;

@@ -36,7 +36,8 @@ struct poller_job {
 	struct feed_item *items; /* parsed, waiting for the end of the document */
 	size_t nitems, capitems;
 	bool oom;
-	char reason[64]; /* the outcome's next_poll_reason */
+	char reason[64];   /* the outcome's next_poll_reason */
+	char warning[512]; /* the outcome's warning */
 };
 
 /* ---- item copies (the parser's item lives only during its callback) ---- */
@@ -267,6 +268,19 @@ static void poller_not_modified(struct poller_job *j, const struct fetch_result 
 	poller_follow_redirect(j, r, redirects, o);
 }
 
+/* The document's warning into j->warning: the parse error after recovery and/or the limit hit;
+ * NULL when the document was clean. */
+static const char *poller_warning(struct poller_job *j)
+{
+	const char *err = parse_wellformed(j->parse) ? NULL : parse_error(j->parse);
+	const char *limit = parse_limit_hit(j->parse);
+	if (!err && !limit)
+		return NULL;
+	snprintf(j->warning, sizeof j->warning, "%s%s%s", err ? err : "", err && limit ? "; " : "",
+	         limit ? limit : "");
+	return j->warning;
+}
+
 /* Writes the parsed document in one transaction; false when the store failed. */
 static bool poller_commit(struct poller_job *j, const struct fetch_result *r, int64_t now,
                           struct poller_outcome *o)
@@ -291,6 +305,8 @@ static bool poller_commit(struct poller_job *j, const struct fetch_result *r, in
 	    .next_poll = n.at,
 	    .next_poll_reason = n.reason,
 	    .redirect_url = r->permanent_redirect ? r->final_url : NULL,
+	    .set_warning = true,
+	    .warning = poller_warning(j),
 	};
 	if (store_batch_begin(st, j->feed_id, now, &b) != STORE_OK)
 		return false;
@@ -307,6 +323,8 @@ static bool poller_commit(struct poller_job *j, const struct fetch_result *r, in
 		return false;
 	}
 	o->result = POLLER_FETCHED;
+	o->warning = fu.warning;
+	o->malformed = !parse_wellformed(j->parse);
 	poller_set_next(j, &n, o);
 	if (r->permanent_redirect) {
 		struct store_feed f = {0};

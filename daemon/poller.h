@@ -19,7 +19,10 @@
  * 410 disables the feed ("410 Gone"); other errors back off
  * exponentially with jitter (Retry-After honoured, clamped); a permanent
  * redirect seen on POLLER_REDIRECT_POLLS polls in a row rewrites the
- * stored URL.  A document that is not a feed is recorded as the feed's error.
+ * stored URL.  A document that is not a feed is recorded as the feed's error;
+ * a broken one that could be parsed in part is stored as far as recovery
+ * allows, with the parse error recorded as the feed's warning (likewise a
+ * limit that cut it short).
  */
 #ifndef FEEDD_POLLER_H
 #define FEEDD_POLLER_H
@@ -58,6 +61,14 @@ struct poller_outcome {
 	const char *next_poll_reason;
 	bool disabled;       /* 410 Gone */
 	const char *new_url; /* the stored URL was rewritten to this, else NULL */
+	/*
+	 * POLLER_FETCHED only: the document was parsed after recovering from
+	 * broken XML ("line L, column C: message") and/or cut short by a limit
+	 * ("item limit N reached"), recorded as the feed's warning; NULL when
+	 * it was clean (the stored warning is then cleared).
+	 */
+	const char *warning;
+	bool malformed; /* POLLER_FETCHED only: the document was broken XML, parsed after recovery */
 	uint64_t body_bytes;
 };
 

@@ -34,6 +34,8 @@ static struct {
 	bool store_failed;
 	size_t new_items, updated_items;
 	char reason[64];
+	char warning[512];
+	bool malformed;
 } out[MAX_OUT];
 static size_t nout;
 
@@ -91,6 +93,8 @@ static void on_outcome(void *ud, const struct poller_outcome *o)
 	out[nout].updated_items = o->updated_items;
 	snprintf(out[nout].reason, sizeof out[0].reason, "%s",
 	         o->next_poll_reason ? o->next_poll_reason : "");
+	snprintf(out[nout].warning, sizeof out[0].warning, "%s", o->warning ? o->warning : "");
+	out[nout].malformed = o->malformed;
 	nout++;
 }
 
@@ -456,6 +460,76 @@ START_TEST(an_html_page_becomes_the_feed_error)
 }
 END_TEST
 
+static const char *broken_feed =
+    "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>B</title>\n"
+    "<item><guid>a</guid><title>one</title></item>\n"
+    "<item><guid>b</guid><title>two &nbsp; x</title></item>\n"
+    "<item><guid>c</guid><title>three</title></item>\n"
+    "</channel></rss>\n";
+
+START_TEST(a_recovered_document_is_stored_with_its_warning_until_a_clean_one)
+{
+	route("/broken", 200, "Content-Type: application/rss+xml\n", broken_feed);
+	int64_t id = add_feed("/broken");
+	poll1(id);
+	ck_assert_int_eq(out[0].result, POLLER_FETCHED);
+	ck_assert_uint_eq(out[0].new_items, 3);
+	ck_assert_str_eq(out[0].warning, "line 4, column 32: undefined entity");
+	ck_assert(out[0].malformed);
+	struct store_feed f;
+	feed_get(id, &f);
+	ck_assert_ptr_nonnull(f.warning);
+	ck_assert_str_eq(f.warning, "line 4, column 32: undefined entity");
+	ck_assert_ptr_null(f.last_error);
+	ck_assert_int_eq(f.consecutive_errors, 0);
+	store_feed_clear(&f);
+	/* the publisher fixes the feed: the next document clears the warning */
+	route("/broken", 200, "Content-Type: application/rss+xml\n", feed2);
+	poll1(id);
+	ck_assert_int_eq(out[0].result, POLLER_FETCHED);
+	ck_assert_str_eq(out[0].warning, "");
+	ck_assert(!out[0].malformed);
+	feed_get(id, &f);
+	ck_assert_ptr_null(f.warning);
+	store_feed_clear(&f);
+}
+END_TEST
+
+START_TEST(a_truncated_document_keeps_its_complete_items_and_the_warning)
+{
+	route("/cut", 200, NULL,
+	      "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>B</title>\n"
+	      "<item><guid>a</guid><title>one</title></item>\n"
+	      "<item><guid>b</guid><title>tw");
+	int64_t id = add_feed("/cut");
+	poll1(id);
+	ck_assert_int_eq(out[0].result, POLLER_FETCHED);
+	ck_assert_uint_ge(out[0].new_items, 1);
+	struct store_feed f;
+	feed_get(id, &f);
+	ck_assert_ptr_nonnull(f.warning);
+	ck_assert_msg(!strncmp(f.warning, "line 4, column ", 15), "warning: %s", f.warning);
+	store_feed_clear(&f);
+}
+END_TEST
+
+START_TEST(an_item_limit_hit_is_the_feed_warning)
+{
+	cfg.max_items = 1;
+	route("/many", 200, NULL, feed2);
+	int64_t id = add_feed("/many");
+	poll1(id);
+	ck_assert_int_eq(out[0].result, POLLER_FETCHED);
+	ck_assert_uint_eq(out[0].new_items, 1);
+	ck_assert(!out[0].malformed);
+	struct store_feed f;
+	feed_get(id, &f);
+	ck_assert_ptr_nonnull(f.warning);
+	ck_assert_str_eq(f.warning, "item limit 1 reached");
+	store_feed_clear(&f);
+}
+END_TEST
+
 static int first_title(void *ud, const struct store_event *ev)
 {
 	snprintf(ud, 64, "%s", ev->item->title ? ev->item->title : "");
@@ -801,6 +875,9 @@ static Suite *poll_suite(void)
 	tcase_add_test(tc, a_temporary_redirect_keeps_the_url);
 	tcase_add_test(tc, a_feed_served_as_html_is_parsed_anyway);
 	tcase_add_test(tc, an_html_page_becomes_the_feed_error);
+	tcase_add_test(tc, a_recovered_document_is_stored_with_its_warning_until_a_clean_one);
+	tcase_add_test(tc, a_truncated_document_keeps_its_complete_items_and_the_warning);
+	tcase_add_test(tc, an_item_limit_hit_is_the_feed_warning);
 	tcase_add_test(tc, the_http_charset_reaches_the_parser);
 	tcase_add_test(tc, a_too_big_body_is_recorded);
 	tcase_add_test(tc, a_private_address_is_refused_and_recorded);
