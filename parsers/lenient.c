@@ -617,6 +617,26 @@ static int lx_flush_text(struct lx *l)
 	return 0;
 }
 
+/* End of p[i..j) without a character cut at j (nor a CR whose LF may
+ * follow). */
+static size_t lx_whole_chars(const char *p, size_t i, size_t j)
+{
+	size_t k = j;
+
+	while (k > i && j - k < 3 && ((unsigned char)p[k - 1] & 0xC0) == 0x80)
+		k--;
+	if (k > i && (unsigned char)p[k - 1] >= 0xC0) {
+		unsigned char c = (unsigned char)p[k - 1];
+		size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+
+		if (j - (k - 1) < len)
+			return k - 1;
+	}
+	if (j > i && p[j - 1] == '\r')
+		return j - 1;
+	return j;
+}
+
 /* Text up to the next '<'.  Returns bytes used (0: need more). */
 static size_t lx_text(struct lx *l, const char *p, size_t n, bool final)
 {
@@ -637,8 +657,8 @@ static size_t lx_text(struct lx *l, const char *p, size_t n, bool final)
 		}
 		while (j < n && p[j] != '<' && p[j] != '&')
 			j++;
-		if (j == n && !final && p[j - 1] == '\r')
-			j--; /* a CR LF may be split */
+		if (j == n && !final)
+			j = lx_whole_chars(p, i, j);
 		if (j == i)
 			break;
 		if (lx_add_clean(&l->text, p + i, j - i, false))
@@ -647,6 +667,14 @@ static size_t lx_text(struct lx *l, const char *p, size_t n, bool final)
 	}
 	lx_flush_text(l);
 	return i;
+}
+
+static bool lx_name_start(char ch)
+{
+	unsigned char c = (unsigned char)ch;
+
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+	       c >= 0x80;
 }
 
 /* Start (or end) tag length up to and including '>', 0 when incomplete,
@@ -664,8 +692,8 @@ static size_t lx_tag_len(const char *p, size_t n, bool final, size_t *content)
 				q = 0;
 			else if (c == '>' && !gt_in_quote)
 				gt_in_quote = i;
-			else if (c == '<')
-				break;
+			else if (c == '<' && i + 1 < n && (p[i + 1] == '/' || lx_name_start(p[i + 1])))
+				break; /* looks like the next tag: this one is broken */
 			continue;
 		}
 		if ((c == '"' || c == '\'') && prev == '=')
@@ -695,11 +723,6 @@ static size_t lx_tag_len(const char *p, size_t n, bool final, size_t *content)
 	return n; /* truncated at the end of the document: dropped */
 }
 
-static bool lx_name_start(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
-	       c >= 0x80;
-}
 
 /* Markup at p[0] == '<'.  Returns bytes used, 0 when more is needed. */
 static size_t lx_markup(struct lx *l, const char *p, size_t n, bool final)
@@ -733,7 +756,7 @@ static size_t lx_markup(struct lx *l, const char *p, size_t n, bool final)
 		l->st = LX_PI;
 		return 2;
 	}
-	if (p[1] == '/' || lx_name_start((unsigned char)p[1])) {
+	if (p[1] == '/' || lx_name_start(p[1])) {
 		len = lx_tag_len(p, n, final, &content);
 		if (len == 0)
 			return 0;

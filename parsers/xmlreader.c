@@ -34,6 +34,7 @@
 #include <string.h>
 
 #define XR_SEP '\x01' /* cannot occur in an XML 1.0 name or URI */
+#define XR_PRE_MAX 1024	/* junk before the document looked at */
 /*
  * expat keeps every open element (about 160 bytes each) and has no depth
  * limit of its own: 8 MiB of "<a>" cost 430 MB.  Past this depth (or
@@ -51,6 +52,7 @@ struct xr {
 	struct xr_opts o;
 	bool stopped;
 	bool lenient; /* expat gave up; lx tokenizes */
+	bool was_raw; /* ... while the decoder passed UTF-8 unvalidated */
 	bool oom;
 	bool wellformed;
 	char *error;
@@ -62,6 +64,10 @@ struct xr {
 	unsigned long long fed, resume, keep_off;
 	char *keep;
 	size_t keeplen, keepcap;
+	/* the document's first bytes, held until we know where it starts */
+	bool started;
+	char pre[XR_PRE_MAX];
+	size_t prelen;
 	/* reused per element: split attribute names, the attribute array */
 	char *names;
 	size_t names_cap;
@@ -226,6 +232,25 @@ static void XMLCALL xr_on_ns(void *ud, const XML_Char *prefix, const XML_Char *u
 		xr_oom(x);
 }
 
+/* Markup without events: only moves the resume point past it, so that
+ * the kept copy does not grow over a long comment or DOCTYPE. */
+static void XMLCALL xr_on_comment(void *ud, const XML_Char *data)
+{
+	(void)data;
+	xr_mark(ud);
+}
+
+static void XMLCALL xr_on_pi(void *ud, const XML_Char *target, const XML_Char *data)
+{
+	(void)target, (void)data;
+	xr_mark(ud);
+}
+
+static void XMLCALL xr_on_doctype_end(void *ud)
+{
+	xr_mark(ud);
+}
+
 /* An entity expat did not expand because the document has an external DTD
  * (which is never loaded): resolved from the HTML5 table. */
 static void XMLCALL xr_on_skipped(void *ud, const XML_Char *name, int is_param)
@@ -306,6 +331,26 @@ static void xr_drop_kept(struct xr *x)
 	x->keep_off += d;
 }
 
+static int xr_lenient_finish(struct xr *x)
+{
+	if (x->was_raw && enc_finish(x->dec)) /* a sequence cut at the end */
+		return -1;
+	return lx_finish(x->lx);
+}
+
+/* Bytes of the current chunk after the point where expat gave up: raw
+ * UTF-8 was not validated yet. */
+static int xr_rest(struct xr *x, const char *s, size_t n)
+{
+	int r = 0;
+
+	if (n)
+		r = x->was_raw ? enc_validate(x->dec, s, n) : lx_feed(x->lx, s, n);
+	if (r < 0)
+		xr_oom(x);
+	return x->stopped ? -1 : 0;
+}
+
 static int xr_to_lenient(struct xr *x, bool final)
 {
 	enum XML_Error code = XML_GetErrorCode(x->p);
@@ -315,20 +360,16 @@ static int xr_to_lenient(struct xr *x, bool final)
 	xr_set_error(x, XML_GetCurrentLineNumber(x->p), XML_GetCurrentColumnNumber(x->p) + 1,
 		     XML_ErrorString(code));
 	x->lenient = true;
+	x->was_raw = enc_raw(x->dec);
 	xr_drop_kept(x);
 	rest = x->keep ? x->keep : "";
-	if (enc_raw(x->dec)) { /* expat validated what it parsed, lx does not */
-		r = enc_validate(x->dec, rest, x->keeplen);
-		if (r == 0 && final)
-			r = enc_finish(x->dec); /* a sequence cut at the end */
-	} else {
-		r = lx_feed(x->lx, rest, x->keeplen);
-	}
+	/* expat validated what it parsed, lx does not */
+	r = x->was_raw ? enc_validate(x->dec, rest, x->keeplen) : lx_feed(x->lx, rest, x->keeplen);
 	free(x->keep);
 	x->keep = NULL;
 	x->keeplen = x->keepcap = 0;
 	if (r == 0 && final)
-		r = lx_finish(x->lx);
+		r = xr_lenient_finish(x);
 	if (r < 0)
 		xr_oom(x);
 	return x->stopped ? -1 : 0;
@@ -338,24 +379,96 @@ static int xr_expat(struct xr *x, const char *s, size_t n, bool final)
 {
 	do {
 		int k = n > INT_MAX ? INT_MAX : (int)n;
-		bool last = final && (size_t)k == n;
+		bool more = (size_t)k < n;
 		enum XML_Status st;
 
 		if (xr_keep(x, s, (size_t)k)) {
 			xr_oom(x);
 			return -1;
 		}
-		st = XML_Parse(x->p, s, k, last);
+		st = XML_Parse(x->p, s, k, final && !more);
 		x->fed += (size_t)k;
 		if (x->stopped)
 			return -1;
-		if (st == XML_STATUS_ERROR)
-			return xr_to_lenient(x, final);
+		if (st == XML_STATUS_ERROR) {
+			if (xr_to_lenient(x, final && !more) || !more)
+				return x->stopped ? -1 : 0;
+			if (xr_rest(x, s + k, n - (size_t)k))
+				return -1;
+			if (final && xr_lenient_finish(x))
+				xr_oom(x);
+			return x->stopped ? -1 : 0;
+		}
 		xr_drop_kept(x);
 		s += k;
 		n -= (size_t)k;
 	} while (n > 0);
 	return 0;
+}
+
+static int xr_pass(struct xr *x, const char *s, size_t n, bool final)
+{
+	if (!x->error && !enc_raw(x->dec))
+		xr_track(x, s, n);
+	if (!x->lenient)
+		return xr_expat(x, s, n, final);
+	if (lx_feed(x->lx, s, n) || (final && xr_lenient_finish(x)))
+		xr_oom(x);
+	return x->stopped ? -1 : 0;
+}
+
+static bool xr_markup_start(unsigned char c)
+{
+	return c == '?' || c == '!' || c == '_' || c == ':' || c >= 0x80 ||
+	       ((c | 32) >= 'a' && (c | 32) <= 'z');
+}
+
+/* Where the document starts in pre: after junk before the first markup
+ * (whitespace counts as junk only before an XML declaration).  Returns
+ * (size_t)-1 while more bytes are needed to tell. */
+static size_t xr_doc_start(const char *p, size_t n, bool final)
+{
+	size_t k, i;
+
+	for (k = 0; k < n; k++) {
+		if (p[k] != '<')
+			continue;
+		if (k + 6 >= n && !final && n < XR_PRE_MAX)
+			return (size_t)-1;
+		if (k + 1 < n && xr_markup_start((unsigned char)p[k + 1]))
+			break;
+	}
+	if (k == 0 || k >= n)
+		return 0; /* no junk, or no markup at all: expat will say */
+	for (i = 0; i < k && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'); i++)
+		;
+	if (i == k && !(k + 6 <= n && !memcmp(p + k, "<?xml", 5) &&
+			(p[k + 5] == ' ' || p[k + 5] == '\t' || p[k + 5] == '\r' ||
+			 p[k + 5] == '\n' || p[k + 5] == '?')))
+		return 0; /* whitespace before the root: fine */
+	return k;
+}
+
+/* Holds the first bytes until the start of the document is known. */
+static int xr_begin(struct xr *x, const char *s, size_t n, bool final)
+{
+	size_t take = n < XR_PRE_MAX - x->prelen ? n : XR_PRE_MAX - x->prelen, k;
+
+	memcpy(x->pre + x->prelen, s, take);
+	x->prelen += take;
+	k = xr_doc_start(x->pre, x->prelen, final || take < n);
+	if (k == (size_t)-1)
+		return 0;
+	x->started = true;
+	if (k > 0)
+		xr_set_error(x, 1, 1, "junk before the document, skipped");
+	if (xr_pass(x, x->pre + k, x->prelen - k, false))
+		return -1;
+	if (take == n)
+		return 0;
+	if (x->lenient) /* expat gave up within pre */
+		return xr_rest(x, s + take, n - take);
+	return xr_pass(x, s + take, n - take, false);
 }
 
 static int xr_out(void *ctx, const char *s, size_t n)
@@ -364,13 +477,9 @@ static int xr_out(void *ctx, const char *s, size_t n)
 
 	if (x->stopped)
 		return -1;
-	if (!x->error && !enc_raw(x->dec))
-		xr_track(x, s, n);
-	if (!x->lenient)
-		return xr_expat(x, s, n, false);
-	if (lx_feed(x->lx, s, n))
-		xr_oom(x);
-	return x->stopped ? -1 : 0;
+	if (!x->started)
+		return xr_begin(x, s, n, false);
+	return xr_pass(x, s, n, false);
 }
 
 static void xr_bad(void *ctx, const char *msg)
@@ -394,6 +503,9 @@ static void xr_setup_expat(struct xr *x)
 	XML_SetCharacterDataHandler(x->p, xr_on_text);
 	XML_SetStartNamespaceDeclHandler(x->p, xr_on_ns);
 	XML_SetSkippedEntityHandler(x->p, xr_on_skipped);
+	XML_SetCommentHandler(x->p, xr_on_comment);
+	XML_SetProcessingInstructionHandler(x->p, xr_on_pi);
+	XML_SetEndDoctypeDeclHandler(x->p, xr_on_doctype_end);
 	/* no ExternalEntityRefHandler: nothing external is ever loaded */
 	XML_SetParamEntityParsing(x->p, XML_PARAM_ENTITY_PARSING_NEVER);
 #ifdef HAVE_XML_BLAP
@@ -454,13 +566,9 @@ int xr_finish(struct xr *x)
 		return -1;
 	if (enc_finish(x->dec) || x->stopped)
 		return -1;
-	if (!x->lenient) {
-		if (xr_expat(x, "", 0, true))
-			return -1;
-	} else if (lx_finish(x->lx)) {
-		xr_oom(x);
-	}
-	return x->stopped ? -1 : 0;
+	if (!x->started && xr_begin(x, "", 0, true))
+		return -1;
+	return xr_pass(x, "", 0, true);
 }
 
 void xr_stop(struct xr *x)

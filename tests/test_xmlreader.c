@@ -715,6 +715,53 @@ START_TEST(test_junk_before_xml_declaration_skipped)
 
 	ck_assert(!r.wf);
 	ck_assert_str_eq(r.ev, "<rss v=2><t>x</t></rss>");
+	ck_err_prefix(r, "line 1, column 1: junk before the document");
+	free(r.ev);
+}
+END_TEST
+
+START_TEST(test_whitespace_before_xml_declaration_flagged)
+{
+	struct res r = runs("\n  <?xml version=\"1.0\"?><rss><t>x&amp;y</t></rss>");
+
+	ck_assert(!r.wf);
+	ck_assert_str_eq(r.ev, "<rss><t>x&y</t></rss>");
+	ck_err_prefix(r, "line 1, column 1: ");
+	free(r.ev);
+}
+END_TEST
+
+START_TEST(test_whitespace_before_root_without_declaration_is_fine)
+{
+	struct res r = runs("\n  \n<rss><t>x</t></rss>");
+
+	ck_assert_msg(r.wf, "%s", r.err);
+	ck_assert_str_eq(r.ev, "<rss><t>x</t></rss>");
+	free(r.ev);
+}
+END_TEST
+
+START_TEST(test_junk_skip_same_for_any_chunking)
+{
+	const char *doc = "\xff\xfe junk < 3 <<?xml version=\"1.0\"?><rss><t>x</t></rss>";
+	struct res whole = runs(doc);
+
+	for (size_t chunk = 1; chunk < 9; chunk++) {
+		struct res part = run(doc, strlen(doc), NULL, chunk);
+
+		ck_assert_str_eq(part.ev, whole.ev);
+		ck_assert_str_eq(part.err, whole.err);
+		free(part.ev);
+	}
+	free(whole.ev);
+}
+END_TEST
+
+START_TEST(test_lenient_less_than_inside_attribute_value)
+{
+	struct res r = runs("<a>&bad;<b t=\"x < y\" u=\"1\">z</b></a>");
+
+	ck_assert_str_eq(r.ev, "<a>&bad;<b t=x < y u=1>z</b></a>");
 	free(r.ev);
 }
 END_TEST
@@ -849,6 +896,61 @@ START_TEST(test_billion_laughs_stopped)
 }
 END_TEST
 
+/* Entities nested 4 deep, 10 references each: &l4; expands to 30,000
+ * bytes.  The document references it `refs` times. */
+static struct res amplified(size_t refs, unsigned long long threshold)
+{
+	char doc[4096], *p = doc;
+	struct rec r = {0};
+	struct xr_opts o = default_opts();
+	struct xr *x;
+	struct res out;
+
+	p += sprintf(p, "<!DOCTYPE d [<!ENTITY l0 \"lol\">");
+	for (int i = 1; i <= 4; i++) {
+		p += sprintf(p, "<!ENTITY l%d \"", i);
+		for (int k = 0; k < 10; k++)
+			p += sprintf(p, "&l%d;", i - 1);
+		p += sprintf(p, "\">");
+	}
+	p += sprintf(p, "]><d>");
+	for (size_t i = 0; i < refs; i++)
+		p += sprintf(p, "&l4;");
+	p += sprintf(p, "</d>");
+	o.amplification_threshold = threshold;
+	x = parse_with(&r, &o, doc, (size_t)(p - doc), 0);
+	out.wf = xr_wellformed(x);
+	snprintf(out.err, sizeof(out.err), "%s", xr_error(x) ? xr_error(x) : "");
+	out.textbytes = r.textbytes;
+	out.ev = r.s;
+	xr_free(x);
+	return out;
+}
+
+START_TEST(test_amplification_below_threshold_expanded)
+{
+	/* 30,000 bytes of text; expat counts ~74,000 with the entity texts */
+	struct res r = amplified(1, 100000);
+
+	ck_assert_msg(r.wf, "%s", r.err);
+	ck_assert_uint_eq(r.textbytes, 30000);
+	free(r.ev);
+}
+END_TEST
+
+START_TEST(test_amplification_past_threshold_stopped)
+{
+	struct res r = amplified(10, 100000); /* ~740,000 bytes, factor >> 20 */
+
+	ck_assert(!r.wf);
+	ck_assert_msg(strstr(r.err, "amplification"), "%s", r.err);
+	ck_assert_uint_lt(r.textbytes, 150000);
+	/* not expanded again by the recovery */
+	ck_assert_ptr_nonnull(strstr(r.ev, "&l4;"));
+	free(r.ev);
+}
+END_TEST
+
 START_TEST(test_external_entity_not_loaded)
 {
 	struct res r = runs("<?xml version=\"1.0\"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "
@@ -965,6 +1067,10 @@ static Suite *xmlreader_suite(void)
 	tcase_add_test(tc, test_truncated_document_keeps_items);
 	tcase_add_test(tc, test_truncated_inside_tag_drops_partial_tag);
 	tcase_add_test(tc, test_junk_before_xml_declaration_skipped);
+	tcase_add_test(tc, test_whitespace_before_xml_declaration_flagged);
+	tcase_add_test(tc, test_whitespace_before_root_without_declaration_is_fine);
+	tcase_add_test(tc, test_junk_skip_same_for_any_chunking);
+	tcase_add_test(tc, test_lenient_less_than_inside_attribute_value);
 	tcase_add_test(tc, test_recovery_keeps_namespaces_from_expat);
 	tcase_add_test(tc, test_lenient_tags_attributes_and_namespaces);
 	tcase_add_test(tc, test_lenient_entities_without_semicolon);
@@ -977,6 +1083,8 @@ static Suite *xmlreader_suite(void)
 
 	tc = tcase_create("safety");
 	tcase_add_test(tc, test_billion_laughs_stopped);
+	tcase_add_test(tc, test_amplification_below_threshold_expanded);
+	tcase_add_test(tc, test_amplification_past_threshold_stopped);
 	tcase_add_test(tc, test_external_entity_not_loaded);
 	tcase_add_test(tc, test_external_dtd_not_loaded);
 	tcase_add_test(tc, test_garbage_input_gives_valid_utf8);
