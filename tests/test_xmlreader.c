@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "xmlreader.h"
 
 struct rec {
@@ -1017,6 +1018,59 @@ START_TEST(test_events_delivered_before_the_end)
 }
 END_TEST
 
+/* ---- fixtures (tests/fixtures/xr) ---- */
+
+static struct res run_fixture(const char *name, size_t chunk)
+{
+	char path[256];
+	size_t len;
+	char *doc;
+	struct res r;
+
+	snprintf(path, sizeof(path), "xr/%s", name);
+	doc = tu_read_file(tu_fixture(path), &len);
+	r = run(doc, len, NULL, chunk);
+	free(doc);
+	return r;
+}
+
+START_TEST(test_fixture_netscape_rss_091_entities)
+{
+	struct res r = run_fixture("netscape-091.xml", 0);
+
+	ck_assert_msg(r.wf, "%s", r.err);
+	ck_assert_str_eq(r.enc, "iso-8859-1");
+	ck_assert_ptr_nonnull(strstr(r.ev, "<title>Caf\xc3\xa9 News</title>"));
+	ck_assert_ptr_nonnull(strstr(r.ev, "News\xc2\xa0\xe2\x80\x94\xc2\xa0" "daily\xe2\x80\xa6"));
+	ck_assert_ptr_nonnull(strstr(r.ev, "<title>R\xc3\xa9sum\xc3\xa9 & more</title>"));
+	free(r.ev);
+}
+END_TEST
+
+START_TEST(test_fixture_latin1_declared_utf8)
+{
+	struct res r = run_fixture("latin1-declared-utf8.xml", 7);
+
+	ck_assert(!r.wf);
+	ck_err_prefix(r, "line 2, column 39: ");
+	ck_assert_ptr_nonnull(strstr(r.ev, "<title>Caf\xc3\xa9 \xe2\x80\x9cquoted\xe2\x80\x9d</title>"));
+	ck_assert_ptr_nonnull(strstr(r.ev, "<title>na\xc3\xafve \xe2\x80\x94 ok</title></item>"));
+	free(r.ev);
+}
+END_TEST
+
+START_TEST(test_fixture_koi8_r)
+{
+	struct res r = run_fixture("koi8-r.xml", 3);
+
+	ck_assert_msg(r.wf, "%s", r.err);
+	ck_assert_str_eq(r.enc, "koi8-r");
+	ck_assert_ptr_nonnull(strstr(r.ev, "<title>\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5"
+					   "\xd1\x82 \xd0\xbc\xd0\xb8\xd1\x80</title>"));
+	free(r.ev);
+}
+END_TEST
+
 static Suite *xmlreader_suite(void)
 {
 	Suite *s = suite_create("xmlreader");
@@ -1079,6 +1133,12 @@ static Suite *xmlreader_suite(void)
 			    sizeof(chunk_docs) / sizeof(chunk_docs[0]));
 	tcase_add_test(tc, test_stop_in_lenient_mode);
 	tcase_add_test(tc, test_depth_cap_in_lenient_mode);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fixtures");
+	tcase_add_test(tc, test_fixture_netscape_rss_091_entities);
+	tcase_add_test(tc, test_fixture_latin1_declared_utf8);
+	tcase_add_test(tc, test_fixture_koi8_r);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("safety");
