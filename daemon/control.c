@@ -246,6 +246,8 @@ static int control_cmd_why(struct control_req *r)
 	cjson_w_kint(w, "errors", f.consecutive_errors);
 	if (f.last_error)
 		cjson_w_kstr(w, "last_error", f.last_error);
+	if (f.warning)
+		cjson_w_kstr(w, "warning", f.warning);
 	store_feed_clear(&f);
 	return 0;
 }

@@ -284,6 +284,8 @@ static void ctl_list_line(const struct cjson *f)
 		printf("      disabled: %s\n", cjson_get_str(f, "disabled_reason"));
 	if (cjson_get_str(f, "last_error"))
 		printf("      error: %s\n", cjson_get_str(f, "last_error"));
+	if (cjson_get_str(f, "warning"))
+		printf("      warning: %s\n", cjson_get_str(f, "warning"));
 }
 
 int feedctl_list(int argc, char **argv)
@@ -355,6 +357,8 @@ int feedctl_why(int argc, char **argv)
 		}
 		if (cjson_get_str(r, "last_error"))
 			printf("  last error: %s\n", cjson_get_str(r, "last_error"));
+		if (cjson_get_str(r, "warning"))
+			printf("  warning: %s\n", cjson_get_str(r, "warning"));
 	}
 	return feedctl_ctl_finish(&c, rc);
 }

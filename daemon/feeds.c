@@ -365,6 +365,7 @@ int feeds_json(struct buf *b, const struct store_feed *f)
 	if (f->last_status)
 		rc |= feeds_printf(b, ",\"last_status\":%d", f->last_status);
 	rc |= feeds_json_strkey(b, "last_error", f->last_error);
+	rc |= feeds_json_strkey(b, "warning", f->warning);
 	rc |= feeds_json_strkey(b, "disabled_reason", f->disabled ? f->disabled_reason : NULL);
 	rc |= buf_puts(b, "}");
 	return rc ? -1 : 0;
@@ -427,6 +428,8 @@ static int feeds_list_text_one(void *ud, const struct store_feed *f)
 		rc = feeds_printf(w->b, "      disabled: %s\n", f->disabled_reason);
 	if (!rc && f->last_error)
 		rc = feeds_printf(w->b, "      error: %s\n", f->last_error);
+	if (!rc && f->warning)
+		rc = feeds_printf(w->b, "      warning: %s\n", f->warning);
 	w->n++;
 	return rc ? (w->rc = -1) : 0;
 }

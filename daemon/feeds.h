@@ -75,7 +75,9 @@ const char *feeds_state(const struct store_feed *f);
 /*
  * Appends the JSON object of one feed: id, url, title, state, last_fetch,
  * last_success, next_poll (RFC 3339), next_poll_reason, errors,
- * last_status, last_error, disabled_reason (keys with no value omitted).
+ * last_status, last_error, warning (the latest document was broken XML
+ * parsed after recovery, or cut by a limit), disabled_reason (keys with
+ * no value omitted).
  * Returns 0, or -1 when out of memory.
  */
 int feeds_json(struct buf *b, const struct store_feed *f);
@@ -85,8 +87,9 @@ enum feeds_err feeds_list_json(struct store *s, struct buf *b, char *err, size_t
 
 /*
  * Appends the list as text for a terminal: a header line, then one line
- * per feed: id, state, last fetch, next poll, title or URL, and the last
- * error on an indented line of its own when there is one.
+ * per feed: id, state, last fetch, next poll, title or URL, then the last
+ * error ("      error: ...") and the warning ("      warning: ...") on
+ * indented lines of their own when there are.
  */
 enum feeds_err feeds_list_text(struct store *s, struct buf *b, char *err, size_t errlen);
 

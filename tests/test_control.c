@@ -139,6 +139,26 @@ START_TEST(list_gives_every_feed)
 }
 END_TEST
 
+START_TEST(list_and_why_give_the_warning_of_a_recovered_document)
+{
+	req("{\"op\":\"add\",\"url\":\"https://example.org/1\"}");
+	const struct cjson *r = req("{\"op\":\"list\"}");
+	ck_assert_ptr_null(cjson_get(&cjson_get(r, "feeds")->u.arr.v[0], "warning"));
+	struct store_fetch_update u = {.fetched_at = 2000,
+	                               .http_status = 200,
+	                               .ok = true,
+	                               .set_warning = true,
+	                               .warning = "line 4, column 32: undefined entity"};
+	ck_assert_int_eq(store_feed_update_fetch(d.store, 1, &u, NULL, NULL), STORE_OK);
+	r = req("{\"op\":\"list\"}");
+	const struct cjson *f = &cjson_get(r, "feeds")->u.arr.v[0];
+	ck_assert_str_eq(cjson_get_str(f, "warning"), "line 4, column 32: undefined entity");
+	ck_assert_str_eq(cjson_get_str(f, "state"), "ok");
+	r = req("{\"op\":\"why\",\"feed\":1}");
+	ck_assert_str_eq(cjson_get_str(r, "warning"), "line 4, column 32: undefined entity");
+}
+END_TEST
+
 START_TEST(poll_now_makes_feeds_due)
 {
 	req("{\"op\":\"add\",\"url\":\"https://example.org/1\"}");
@@ -271,6 +291,7 @@ static Suite *control_suite(void)
 	tcase_add_test(tc, poll_now_makes_feeds_due);
 	tcase_add_test(tc, why_says_when_and_what_set_it);
 	tcase_add_test(tc, why_of_a_disabled_feed_gives_the_reason);
+	tcase_add_test(tc, list_and_why_give_the_warning_of_a_recovered_document);
 	tcase_add_test(tc, status_reports_counts_and_head);
 	tcase_add_test(tc, metrics_text_has_every_family);
 	tcase_add_test(tc, export_gives_opml);

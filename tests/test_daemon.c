@@ -865,6 +865,43 @@ START_TEST(feedctl_import_adds_each_outline_through_the_daemon)
 }
 END_TEST
 
+START_TEST(feedctl_shows_the_warning_of_a_broken_feed_stored_after_recovery)
+{
+	char feed[4200], text[8600];
+	snprintf(feed, sizeof feed, "%s/broken.xml", dir);
+	write_file(feed, "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>B</title>\n"
+	                 "<item><guid>a</guid><title>one</title></item>\n"
+	                 "<item><guid>b</guid><title>two &nbsp; x</title></item>\n"
+	                 "</channel></rss>\n");
+	snprintf(text, sizeof text, "allow_file = yes\n[feed \"file://%s\"]\n", feed);
+	write_file(conf, text);
+	start();
+	struct tu_run r;
+	for (;;) { /* until the first poll is recorded */
+		r = feedctl("list", NULL, NULL);
+		ck_assert_int_eq(r.status, 0);
+		if (!strstr(r.out, " new "))
+			break;
+		tu_run_free(&r);
+		pause_ms(20);
+	}
+	ck_assert_msg(strstr(r.out, "      warning: line 4, column 32: undefined entity\n"), "%s",
+	              r.out);
+	tu_run_free(&r);
+	r = feedctl("list", "--json", NULL);
+	ck_assert_msg(strstr(r.out, "\"warning\":\"line 4, column 32: undefined entity\""), "%s",
+	              r.out);
+	tu_run_free(&r);
+	r = feedctl("why", "1", NULL);
+	ck_assert_msg(strstr(r.out, "  warning: line 4, column 32: undefined entity\n"), "%s", r.out);
+	tu_run_free(&r);
+	r = feedctl("metrics", NULL, NULL);
+	ck_assert_msg(strstr(r.out, "\nfeedd_parse_errors_total 1\n"), "%s", r.out);
+	ck_assert_msg(strstr(r.out, "feedd_items_new_total 2"), "%s", r.out);
+	tu_run_free(&r);
+}
+END_TEST
+
 START_TEST(feedctl_without_a_daemon_exits_3)
 {
 	struct tu_run r = feedctl("list", NULL, NULL);
@@ -914,6 +951,7 @@ static Suite *daemon_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, feedctl_add_list_remove_with_exit_codes);
 	tcase_add_test(tc, feedctl_why_status_metrics_export_poll_now);
+	tcase_add_test(tc, feedctl_shows_the_warning_of_a_broken_feed_stored_after_recovery);
 	tcase_add_test(tc, feedctl_import_adds_each_outline_through_the_daemon);
 	tcase_add_test(tc, feedctl_without_a_daemon_exits_3);
 	suite_add_tcase(s, tc);

@@ -266,6 +266,37 @@ START_TEST(find_accepts_an_id_or_a_url_as_typed)
 }
 END_TEST
 
+/* Records a fetch of feed id whose document was parsed with this warning. */
+static void set_warning(int64_t id, const char *warning)
+{
+	struct store *s = NULL;
+	ck_assert_int_eq(store_open(db, NULL, &s), STORE_OK);
+	struct store_fetch_update u = {
+	    .fetched_at = 2000, .http_status = 200, .ok = true, .set_warning = true, .warning = warning};
+	ck_assert_int_eq(store_feed_update_fetch(s, id, &u, NULL, NULL), STORE_OK);
+	store_close(s);
+}
+
+START_TEST(list_shows_the_warning_of_a_recovered_document)
+{
+	struct tu_run r = feedd("add", "https://example.org/feed.xml", NULL, NULL);
+	ck_assert_int_eq(r.status, 0);
+	tu_run_free(&r);
+	set_warning(1, "line 4, column 32: undefined entity");
+	r = feedd("list", NULL, NULL, NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(strstr(r.out, "https://example.org/feed.xml\n"
+	                            "      warning: line 4, column 32: undefined entity\n"),
+	              "%s", r.out);
+	ck_assert_msg(strstr(r.out, " ok "), "a warning is not a failure: %s", r.out);
+	tu_run_free(&r);
+	set_warning(1, NULL);
+	r = feedd("list", NULL, NULL, NULL);
+	ck_assert_ptr_null(strstr(r.out, "warning"));
+	tu_run_free(&r);
+}
+END_TEST
+
 static Suite *feeds_suite(void)
 {
 	Suite *s = suite_create("feeds");
@@ -285,6 +316,7 @@ static Suite *feeds_suite(void)
 	tcase_add_test(tc, import_of_a_non_opml_file_exits_5);
 	tcase_add_test(tc, check_url_normalizes_the_host_and_trims);
 	tcase_add_test(tc, find_accepts_an_id_or_a_url_as_typed);
+	tcase_add_test(tc, list_shows_the_warning_of_a_recovered_document);
 	suite_add_tcase(s, tc);
 	return s;
 }
