@@ -25,7 +25,9 @@
  *   oldest retained event (head when no event is retained).
  * - A request's "id" (a string or an integer) is echoed, exactly as given,
  *   in the reply to that request: in the error for a refused request, in
- *   the "live" event for an accepted sub.  Unknown keys are ignored.
+ *   the "live" event for an accepted sub.  Unknown keys are ignored;
+ *   "after": null and "feeds": null mean absent; "feeds" is a non-empty
+ *   array of positive integers.  Empty (blank) lines are ignored.
  * - bad_request (not JSON, wrong types, unknown op, a second sub ...)
  *   keeps the connection open.  line_too_long, too_many_clients,
  *   epoch_mismatch, cursor_expired and cursor_ahead are followed by close
