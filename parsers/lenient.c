@@ -580,6 +580,23 @@ static void lx_start_tag(struct lx *l, const char *s, size_t n)
 		lx_emit_end(l);
 }
 
+size_t lx_tag_attrs(struct lx *l, const char *tag, size_t len, const struct xr_attr **out)
+{
+	size_t n, na, k;
+
+	if (len && tag[len - 1] == '>')
+		len--;
+	if (len && tag[len - 1] == '/')
+		len--;
+	tag++;
+	len--;
+	n = lx_name_end(tag, 0, len);
+	na = lx_attrs(l, tag, n, len);
+	k = lx_attr_array(l, na);
+	*out = l->oom ? NULL : l->attrs;
+	return k;
+}
+
 /* s[0..n): the end tag's name (and junk) without "</" and ">". */
 static void lx_end_tag(struct lx *l, const char *s, size_t n)
 {

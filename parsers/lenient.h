@@ -42,6 +42,11 @@ int lx_bind(struct lx *l, const char *prefix, const char *uri);
 /* Open elements, including those deeper than max_depth. */
 size_t lx_depth(const struct lx *l);
 
+/* The attributes of a start tag's bytes tag[0..len) ("<name ...>"), read
+ * as the tolerant tokenizer reads them, namespaces resolved in the current
+ * scope.  *out (NULL on out of memory) is valid until the next lx call. */
+size_t lx_tag_attrs(struct lx *l, const char *tag, size_t len, const struct xr_attr **out);
+
 /* Tolerant tokenizer: s is valid UTF-8.  0, or -1 on out of memory. */
 int lx_feed(struct lx *l, const char *s, size_t n);
 /* End of input: flushes what is pending and closes every open element. */

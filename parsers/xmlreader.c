@@ -53,6 +53,7 @@ struct xr {
 	bool stopped;
 	bool lenient; /* expat gave up; lx tokenizes */
 	bool was_raw; /* ... while the decoder passed UTF-8 unvalidated */
+	bool ext_dtd; /* the document names an external DTD */
 	bool oom;
 	bool wellformed;
 	char *error;
@@ -151,6 +152,32 @@ static size_t xr_split_attr(char *dst, const char *name, const char **ns, const 
 	return n;
 }
 
+/* With an external DTD (never loaded) expat drops an undefined entity
+ * from an attribute value without a word: when the start tag's own bytes
+ * hold a '&', its attributes are read again by lx (HTML5 entities). */
+static void xr_reread_attrs(struct xr *x, size_t *nattrs)
+{
+	int off = 0, size = 0, cnt = XML_GetCurrentByteCount(x->p);
+	const char *buf = XML_GetInputContext(x->p, &off, &size);
+	const struct xr_attr *a;
+	size_t n;
+
+	if (!buf || cnt < 3 || off < 0 || off + cnt > size || buf[off] != '<' ||
+	    !memchr(buf + off, '&', (size_t)cnt))
+		return;
+	n = lx_tag_attrs(x->lx, buf + off, (size_t)cnt, &a);
+	if (!a) {
+		xr_oom(x);
+		return;
+	}
+	if (xr_reserve((void **)&x->attrs, &x->attrs_cap, n + 1, sizeof(*x->attrs))) {
+		xr_oom(x);
+		return;
+	}
+	memcpy(x->attrs, a, n * sizeof(*a));
+	*nattrs = n;
+}
+
 static void XMLCALL xr_on_start(void *ud, const XML_Char *name, const XML_Char **atts)
 {
 	struct xr *x = ud;
@@ -191,7 +218,9 @@ static void XMLCALL xr_on_start(void *ud, const XML_Char *name, const XML_Char *
 				     &x->attrs[i].local);
 		x->attrs[i].value = atts[2 * i + 1];
 	}
-	if (x->h.start)
+	if (x->ext_dtd && nattrs)
+		xr_reread_attrs(x, &nattrs);
+	if (x->h.start && !x->stopped)
 		x->h.start(x->ud, nm.ns, nm.local, nm.prefix, x->attrs, nattrs);
 }
 
@@ -244,6 +273,16 @@ static void XMLCALL xr_on_pi(void *ud, const XML_Char *target, const XML_Char *d
 {
 	(void)target, (void)data;
 	xr_mark(ud);
+}
+
+static void XMLCALL xr_on_doctype_start(void *ud, const XML_Char *name, const XML_Char *sysid,
+					const XML_Char *pubid, int has_internal_subset)
+{
+	struct xr *x = ud;
+
+	(void)name, (void)has_internal_subset;
+	if (sysid || pubid)
+		x->ext_dtd = true;
 }
 
 static void XMLCALL xr_on_doctype_end(void *ud)
@@ -505,7 +544,7 @@ static void xr_setup_expat(struct xr *x)
 	XML_SetSkippedEntityHandler(x->p, xr_on_skipped);
 	XML_SetCommentHandler(x->p, xr_on_comment);
 	XML_SetProcessingInstructionHandler(x->p, xr_on_pi);
-	XML_SetEndDoctypeDeclHandler(x->p, xr_on_doctype_end);
+	XML_SetDoctypeDeclHandler(x->p, xr_on_doctype_start, xr_on_doctype_end);
 	/* no ExternalEntityRefHandler: nothing external is ever loaded */
 	XML_SetParamEntityParsing(x->p, XML_PARAM_ENTITY_PARSING_NEVER);
 #ifdef HAVE_XML_BLAP

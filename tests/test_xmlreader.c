@@ -626,6 +626,19 @@ START_TEST(test_entity_in_netscape_rss_091_with_dtd_is_wellformed)
 }
 END_TEST
 
+START_TEST(test_entity_in_attribute_with_external_dtd_is_resolved)
+{
+	struct res r = runs(
+		"<!DOCTYPE rss SYSTEM \"http://my.netscape.com/publish/formats/rss-0.91.dtd\">\n"
+		"<rss xmlns:p=\"urn:p\"><t a=\"x&eacute;y\" p:b='&amp;&lt;' c=\"1\"/>"
+		"<u d=\"&#65;\"/></rss>");
+
+	ck_assert_msg(r.wf, "%s", r.err);
+	ck_assert_str_eq(r.ev, "<rss><t a=x\xc3\xa9y {urn:p}b=&< c=1></t><u d=A></u></rss>");
+	free(r.ev);
+}
+END_TEST
+
 START_TEST(test_bare_ampersand_kept_literally)
 {
 	struct res r = runs("<a><b>Tom & Jerry &amp; co &#233;&#xe9; AT&T</b></a>");
@@ -1112,6 +1125,7 @@ static Suite *xmlreader_suite(void)
 	tc = tcase_create("recovery");
 	tcase_add_test(tc, test_undefined_html_entity_recovered);
 	tcase_add_test(tc, test_entity_in_netscape_rss_091_with_dtd_is_wellformed);
+	tcase_add_test(tc, test_entity_in_attribute_with_external_dtd_is_resolved);
 	tcase_add_test(tc, test_bare_ampersand_kept_literally);
 	tcase_add_test(tc, test_bare_less_than_kept_literally);
 	tcase_add_test(tc, test_control_characters_dropped);
