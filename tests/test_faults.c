@@ -7,6 +7,9 @@
  * store that already holds items.  The batch is rolled back, the error is
  * recorded on the feed, no seq of it ever becomes visible, the database
  * stays intact, and the next poll without the limit stores the items.
+ * The same for the running daemon: its subscriber sees nothing of the
+ * failed batches, the control socket still answers, and when the limit is
+ * raised (prlimit from the test) the next poll stores and announces all.
  *
  * Allocation failure: for N = 1, 2, ... the Nth allocation fails (once;
  * and in a second run every allocation from the Nth on), until the
@@ -29,6 +32,7 @@
 #include <event2/event.h>
 #include <expat.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -36,6 +40,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -239,6 +245,177 @@ START_TEST(a_full_disk_rolls_back_records_the_error_and_recovers_when_space_retu
 	ck_assert_int_eq(f.consecutive_errors, 0);
 	store_feed_clear(&f);
 	store_close(st);
+	httpd_free(srv);
+	event_base_free(base);
+}
+END_TEST
+
+/* ---- disk full under the running daemon ---- */
+
+static int unix_connect(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Counts the "ev":"item" lines arriving on fd within ms (then what is there at once). */
+static size_t count_items(int fd, int ms)
+{
+	static char buf[1 << 16];
+	static size_t len;
+	size_t n = 0;
+	struct pollfd p = {fd, POLLIN, 0};
+	while (poll(&p, 1, ms) > 0) {
+		ssize_t r = read(fd, buf + len, sizeof buf - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		buf[len] = 0;
+		char *line = buf, *nl;
+		while ((nl = strchr(line, '\n'))) {
+			*nl = 0;
+			n += strstr(line, "\"ev\":\"item\"") != NULL;
+			line = nl + 1;
+		}
+		len -= (size_t)(line - buf);
+		memmove(buf, line, len);
+		ck_assert_uint_lt(len, sizeof buf - 1);
+		ms = 0;
+	}
+	return n;
+}
+
+START_TEST(the_daemon_keeps_serving_through_a_full_disk_and_recovers_by_itself)
+{
+	base = event_base_new();
+	srv = httpd_start(base);
+	ck_assert_ptr_nonnull(srv);
+	char conf[700], sub[120], ctl[120], logpath[700];
+	snprintf(conf, sizeof conf, "%s/feedd.conf", dir);
+	snprintf(sub, sizeof sub, "%s/sub.sock", dir);
+	snprintf(ctl, sizeof ctl, "%s/control.sock", dir);
+	snprintf(logpath, sizeof logpath, "%s/feedd.log", dir);
+	struct httpd_route r = {.path = "/f",
+	                        .body = "<rss version=\"2.0\"><channel><title>F</title>"
+	                                "<item><guid>old</guid><title>kept</title></item>"
+	                                "</channel></rss>"};
+	httpd_route(srv, &r);
+	FILE *cf = fopen(conf, "w");
+	fprintf(cf,
+	        "allow_private = yes\ninterval = 1s\ninterval_floor = 1s\ninterval_max = 1s\n"
+	        "backoff_base = 1s\nbackoff_max = 1s\njitter = 0\nheartbeat = 1s\n"
+	        "retain_items = 0\n[feed \"%s\"]\n",
+	        httpd_url(srv, "/f"));
+	fclose(cf);
+	unsetenv("CONFIGURATION_DIRECTORY");
+	unsetenv("STATE_DIRECTORY");
+	unsetenv("RUNTIME_DIRECTORY");
+	pthread_t th;
+	srv_stop = 0;
+	ck_assert_int_eq(pthread_create(&th, NULL, srv_thread, NULL), 0);
+
+	/* the daemon may not grow a file past 600 KB until the limit is raised from here */
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct rlimit rl = {600 << 10, RLIM_INFINITY};
+		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		int nul = open("/dev/null", O_RDWR);
+		dup2(nul, 0), dup2(nul, 1), dup2(fd, 2);
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &rl))
+			_exit(126);
+		execl(FEEDD_BIN, FEEDD_BIN, "run", "--config", conf, "--db", dbpath, "--socket",
+		      sub, "--control-socket", ctl, (char *)NULL);
+		_exit(127);
+	}
+	int fd = -1;
+	for (int i = 0; fd < 0 && i < 1000; i++) {
+		int st;
+		ck_assert_msg(waitpid(pid, &st, WNOHANG) == 0, "feedd exited: %s",
+		              tu_read_file(logpath, NULL));
+		if ((fd = unix_connect(sub)) < 0)
+			usleep(10000);
+	}
+	ck_assert_int_ge(fd, 0);
+	const char *req = "{\"op\":\"sub\",\"after\":\"oldest\"}\n";
+	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	size_t got = 0;
+	for (int i = 0; i < 100 && got < 1; i++)
+		got += count_items(fd, 100);
+	ck_assert_uint_eq(got, 1);
+
+	/* a document too big for the space left */
+	size_t n = 3000;
+	char *big = malloc(n * 420 + 200), *p = big;
+	p += sprintf(p, "<rss version=\"2.0\"><channel><title>F</title>"
+	                "<item><guid>old</guid><title>kept</title></item>");
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p,
+		             "<item><guid>g%zu</guid><title>item %zu</title><description>"
+		             "%0300zu</description></item>",
+		             i, i, i);
+	sprintf(p, "</channel></rss>");
+	srv_stop = 1;
+	pthread_join(th, NULL);
+	r.body = big;
+	httpd_route(srv, &r);
+	free(big);
+	int64_t hits = httpd_hits(srv, "/f");
+	srv_stop = 0;
+	ck_assert_int_eq(pthread_create(&th, NULL, srv_thread, NULL), 0);
+
+	/* wait until two polls failed for the store; nothing of them reaches the subscriber */
+	bool failed = false;
+	for (int i = 0; i < 300 && !failed; i++) {
+		got += count_items(fd, 100);
+		struct store *st = NULL;
+		if (store_open(dbpath, NULL, &st) == STORE_OK) {
+			struct store_feed f = {0};
+			if (store_feed_get(st, 1, &f) == STORE_OK)
+				failed = f.last_error && !strncmp(f.last_error, "store: ", 7) &&
+				         f.consecutive_errors >= 2;
+			store_feed_clear(&f);
+		}
+		store_close(st);
+	}
+	ck_assert_msg(failed, "the store never failed: %s", tu_read_file(logpath, NULL));
+	ck_assert_int_gt(httpd_hits(srv, "/f"), hits);
+	got += count_items(fd, 200);
+	ck_assert_uint_eq(got, 1);
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, WNOHANG), 0); /* still serving */
+	int c = unix_connect(ctl);
+	ck_assert_int_ge(c, 0);
+	ck_assert_int_eq(write(c, "{\"op\":\"status\"}\n", 16), 16);
+	char reply[4096] = "";
+	struct pollfd pc = {c, POLLIN, 0};
+	ck_assert_int_gt(poll(&pc, 1, 10000), 0);
+	ck_assert_int_gt(read(c, reply, sizeof reply - 1), 0);
+	ck_assert_msg(strstr(reply, "\"ok\":true"), "%s", reply);
+	close(c);
+
+	/* space returns: the next poll stores and announces everything */
+	struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
+	ck_assert_int_eq(prlimit(pid, RLIMIT_FSIZE, &rl, NULL), 0);
+	for (int i = 0; i < 600 && got < 1 + n; i++)
+		got += count_items(fd, 100);
+	ck_assert_uint_eq(got, 1 + n);
+	close(fd);
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	srv_stop = 1;
+	pthread_join(th, NULL);
+	assert_integrity();
+	ck_assert_uint_eq(events(), 1 + n);
 	httpd_free(srv);
 	event_base_free(base);
 }
@@ -551,6 +728,7 @@ static Suite *faults_suite(void)
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc,
 	               a_full_disk_rolls_back_records_the_error_and_recovers_when_space_returns);
+	tcase_add_test(tc, the_daemon_keeps_serving_through_a_full_disk_and_recovers_by_itself);
 	tcase_add_loop_test(tc, expat_allocation_failures_never_crash_or_leak, 0, 2);
 	tcase_add_test(tc, sqlite_allocation_failures_while_creating_a_store_never_crash_or_leak);
 	tcase_add_loop_test(tc, sqlite_allocation_failures_in_a_transaction_are_all_or_nothing, 0,
