@@ -10,7 +10,8 @@
  *            control characters, mismatched / missing end tags, truncation).
  *
  * The handlers never see which of the two produced an event.  Every
- * string passed to a handler is valid UTF-8 and NUL-terminated.
+ * string passed to a handler is valid UTF-8; names and attribute values are
+ * NUL-terminated, text pieces are not (use their length).
  */
 #ifndef FEEDD_XMLREADER_H
 #define FEEDD_XMLREADER_H
