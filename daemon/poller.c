@@ -35,7 +35,9 @@ struct poller_job {
 	char charset[64];
 	struct feed_item *items; /* parsed, waiting for the end of the document */
 	size_t nitems, capitems;
+	size_t held; /* bytes held by items[] */
 	bool oom;
+	bool too_big; /* held passed poller_held_max */
 	char reason[64];   /* the outcome's next_poll_reason */
 	char warning[512]; /* the outcome's warning */
 };
@@ -98,9 +100,39 @@ static bool poller_item_copy(struct feed_item *d, const struct feed_item *s)
 	return !oom;
 }
 
+/*
+ * The items of one document are held until it is complete.  Entities can
+ * make their text up to max_amplification times the body (8 MiB of body
+ * held 124 MiB of items), so what is held is capped at twice max_body.
+ */
+static size_t poller_held_max(const struct poller_job *j)
+{
+	return 2 * j->p->cfg->max_body;
+}
+
+static size_t poller_item_bytes(const struct feed_item *it)
+{
+	size_t n = sizeof *it;
+	const char *s[] = {it->id, it->title, it->link, it->author, it->summary, it->content};
+	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+		n += s[i] ? strlen(s[i]) + 1 : 0;
+	for (size_t i = 0; i < it->ncategories; i++)
+		n += sizeof(char *) + (it->categories[i] ? strlen(it->categories[i]) + 1 : 0);
+	for (size_t i = 0; i < it->nenclosures; i++)
+		n += sizeof *it->enclosures +
+		     (it->enclosures[i].url ? strlen(it->enclosures[i].url) + 1 : 0) +
+		     (it->enclosures[i].type ? strlen(it->enclosures[i].type) + 1 : 0);
+	return n;
+}
+
 static int poller_on_item(void *ud, const struct feed_item *it)
 {
 	struct poller_job *j = ud;
+	j->held += poller_item_bytes(it);
+	if (j->held > poller_held_max(j)) {
+		j->too_big = true;
+		return 1;
+	}
 	if (j->nitems == j->capitems) {
 		size_t n = j->capitems ? j->capitems * 2 : 64;
 		struct feed_item *a = realloc(j->items, n * sizeof *a);
@@ -344,7 +376,13 @@ static void poller_document(struct poller_job *j, const struct fetch_result *r, 
 		poller_fail(j, r, now, "out of memory", o);
 		return;
 	}
-	if (parse_finish(j->parse) != 0 || parse_format(j->parse) == FEED_FORMAT_UNKNOWN) {
+	int finished = parse_finish(j->parse);
+	if (j->too_big) {
+		snprintf(msg, msglen, "items larger than %zu bytes in all", poller_held_max(j));
+		poller_fail(j, r, now, msg, o);
+		return;
+	}
+	if (finished != 0 || parse_format(j->parse) == FEED_FORMAT_UNKNOWN) {
 		const char *why = parse_error(j->parse);
 		snprintf(msg, msglen, "not a feed%s%s",
 		         why ? ": " : " (no RSS or Atom root element)", why ? why : "");
@@ -400,6 +438,12 @@ static void poller_on_fetched(void *ud, const struct fetch_result *r)
 		o.error = r->error;
 		break;
 	case FETCH_STOPPED: {
+		if (j->too_big) {
+			snprintf(msg, sizeof msg, "items larger than %zu bytes in all",
+			         poller_held_max(j));
+			poller_fail(j, r, now, msg, &o);
+			break;
+		}
 		const char *why = j->oom     ? "out of memory"
 		                  : j->parse ? parse_error(j->parse)
 		                             : NULL;

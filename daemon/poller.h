@@ -11,7 +11,9 @@
  * written in one batch (BEGIN IMMEDIATE ... COMMIT) together with the new
  * validators and schedule, so that a half-read document never leaves half
  * its items, and the validators never claim a document that was not
- * stored.  A store failure (busy, full, I/O) rolls the batch back, is
+ * stored.  What is held is capped at twice max_body (entities can expand
+ * text up to max_amplification times): past it the document is refused
+ * ("items larger than N bytes in all").  A store failure (busy, full, I/O) rolls the batch back, is
  * recorded on the feed with a back-off when the store takes even that,
  * and the other polls go on.
  *
