@@ -736,6 +736,32 @@ START_TEST(nesting_that_fills_max_body_is_bounded)
 }
 END_TEST
 
+START_TEST(entity_expansion_within_the_amplification_limit_is_bounded)
+{
+	/* 8 MB of items that each expand 15 times (under expat's factor of 20): the items of
+	 * one document held 124 MiB before the poller capped them at twice max_body */
+	size_t cap = 8200000, used;
+	char *doc = malloc(cap + 4096), *p = doc, x[801], pad[701];
+	memset(x, 'a', 800);
+	x[800] = 0;
+	memset(pad, 'b', 700);
+	pad[700] = 0;
+	p += sprintf(p,
+	             "<?xml version=\"1.0\"?><!DOCTYPE rss [<!ENTITY x \"%s\">]>"
+	             "<rss version=\"2.0\"><channel><title>amp</title>",
+	             x);
+	for (int i = 0; (used = (size_t)(p - doc)) < 8000000 && i < 10000; i++)
+		p += sprintf(p,
+		             "<item><guid>%d</guid><description>%s&x;&x;&x;&x;&x;&x;&x;&x;&x;&x;"
+		             "&x;&x;&x;&x;&x;</description></item>",
+		             i, pad);
+	sprintf(p, "</channel></rss>");
+	struct httpd_route r = {.path = "/amp", .body = doc};
+	expect_failure(&r, NULL, "items larger than 16777216 bytes in all");
+	free(doc);
+}
+END_TEST
+
 struct longest {
 	size_t title;
 };
@@ -935,6 +961,7 @@ static Suite *hostile_suite(void)
 	tcase_add_test(tc, an_external_entity_never_reads_a_local_file);
 	tcase_add_test(tc, two_hundred_thousand_nested_elements_are_bounded);
 	tcase_add_test(tc, nesting_that_fills_max_body_is_bounded);
+	tcase_add_test(tc, entity_expansion_within_the_amplification_limit_is_bounded);
 	tcase_add_test(tc, a_ten_megabyte_title_is_capped_at_max_field);
 	tcase_add_test(tc, a_redirect_from_a_public_address_to_private_ones_is_refused);
 	suite_add_tcase(s, tc);
