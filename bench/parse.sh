@@ -2,20 +2,21 @@
 # bench/parse.sh - feedd parse against a bare-expat floor and sfeed, in one run.
 #
 # Generates (deterministically) a ~50 MB RSS 2.0 and a ~50 MB Atom document,
-# times `feedd parse FILE > /dev/null`, `bench_expat_floor FILE` and
-# `sfeed < FILE > /dev/null` RUNS times each (default 5), interleaved so that
-# machine noise hits all three alike, and prints the medians and MB/s.
+# times (CPU time, user + system) `feedd parse FILE > /dev/null`,
+# `bench_expat_floor FILE` and `sfeed < FILE > /dev/null` RUNS times each
+# (default 5), interleaved so that machine noise hits all three alike, and
+# prints the medians and MB/s of CPU time.
 # Then peak RSS of feedd parse for 5 MB and 500 MB documents.
 # A benchmark, not a test: run by hand, record the figures in bench/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-7}
 SIZE=${SIZE:-50}
 BIG=${BIG:-500}
 out=bench/out
 mkdir -p "$out"
 command -v sfeed >/dev/null || { echo "apt-get install sfeed" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "apt-get install time" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "apt-get install time" >&2; exit 2; }  # peak RSS below
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-bench -j"$(nproc)" --target feedd bench_expat_floor >/dev/null
 feedd=build-bench/feedd
@@ -25,17 +26,20 @@ for kind in rss atom; do
 	[ -s "$out/$kind-$SIZE.xml" ] || python3 bench/gen_feed.py "$kind" "$SIZE" "$out/$kind-$SIZE.xml"
 done
 
-secs() { # prints the wall seconds of running "$@"
-	local t0 t1
-	t0=$(date +%s.%N)
-	"$@"
-	t1=$(date +%s.%N)
-	echo "$t1 - $t0" | bc -l
+secs() { # prints the CPU seconds (user + system, from wait4: microseconds) of
+	# running "$@": on a shared, loaded machine CPU time is far steadier than wall time
+	python3 -c 'import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, st, ru = os.wait4(pid, 0)
+print("%.4f" % (ru.ru_utime + ru.ru_stime))
+sys.exit(1 if st else 0)' "$@"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%Y-%m-%d)"
-printf "%-6s %-12s %10s %10s %8s\n" doc program median_s MB/s "%floor"
+printf "%-6s %-12s %10s %10s %8s\n" doc program median_cpu_s MB/s "%floor"
 for kind in rss atom; do
 	f=$out/$kind-$SIZE.xml
 	mb=$(echo "$(stat -c %s "$f") / 1048576" | bc -l)
