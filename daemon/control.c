@@ -275,6 +275,7 @@ static int control_cmd_status(struct control_req *r)
 	cjson_w_kint(w, "feeds_ok", st.feeds_ok);
 	cjson_w_kint(w, "feeds_failing", st.feeds_failing);
 	cjson_w_kint(w, "feeds_disabled", st.feeds_disabled);
+	cjson_w_kint(w, "feeds_warning", st.feeds_warning);
 	cjson_w_kint(w, "items", st.items);
 	cjson_w_kint(w, "events", st.events);
 	cjson_w_kint(w, "subscribers", (int64_t)daemon_subscribers(d));

@@ -542,6 +542,7 @@ enum store_err store_stats(struct store *s, struct store_stats *out)
 		out->feeds_ok = sqlite3_column_int64(st, 2);
 		out->feeds_failing = sqlite3_column_int64(st, 3);
 		out->feeds_disabled = sqlite3_column_int64(st, 4);
+		out->feeds_warning = sqlite3_column_int64(st, 5);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)

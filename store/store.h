@@ -427,6 +427,7 @@ struct store_stats {
 	int64_t feeds_ok;	/* fetched, last fetch succeeded */
 	int64_t feeds_failing;	/* consecutive_errors > 0 */
 	int64_t feeds_disabled;
+	int64_t feeds_warning;	/* with a warning (store_feed.warning), whatever their state */
 	int64_t items;
 	int64_t events;
 	int64_t head;

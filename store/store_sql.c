@@ -196,7 +196,7 @@ static const char *const sql[ST__COUNT] = {
 			   " sum(disabled = 0 AND last_fetch = 0),"
 			   " sum(disabled = 0 AND last_fetch > 0 AND consecutive_errors = 0),"
 			   " sum(disabled = 0 AND consecutive_errors > 0),"
-			   " sum(disabled != 0) FROM feeds",
+			   " sum(disabled != 0), sum(warning IS NOT NULL) FROM feeds",
 	[ST_STATS_ITEMS] = "SELECT count(*) FROM items",
 	[ST_STATS_EVENTS] = "SELECT count(*) FROM events",
 };

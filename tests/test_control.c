@@ -156,6 +156,8 @@ START_TEST(list_and_why_give_the_warning_of_a_recovered_document)
 	ck_assert_str_eq(cjson_get_str(f, "state"), "ok");
 	r = req("{\"op\":\"why\",\"feed\":1}");
 	ck_assert_str_eq(cjson_get_str(r, "warning"), "line 4, column 32: undefined entity");
+	r = req("{\"op\":\"status\"}");
+	ck_assert_int_eq(get_int(r, "feeds_warning"), 1);
 }
 END_TEST
 

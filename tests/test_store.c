@@ -1720,6 +1720,13 @@ START_TEST(stats_count_feeds_by_state)
 	ck_assert_int_eq(st.feeds_ok, 1);
 	ck_assert_int_eq(st.feeds_failing, 0);
 	ck_assert_int_eq(st.feeds_disabled, 0);
+	ck_assert_int_eq(st.feeds_warning, 0);
+	u.set_warning = true;
+	u.warning = "item limit 1 reached";
+	ck_assert_int_eq(store_feed_update_fetch(s, a, &u, NULL, NULL), STORE_OK);
+	ck_assert_int_eq(store_stats(s, &st), STORE_OK);
+	ck_assert_int_eq(st.feeds_warning, 1);
+	ck_assert_int_eq(st.feeds_ok, 1); /* a warning is not a failure */
 	ck_assert_int_eq(st.items, 1);
 	ck_assert_int_eq(st.events, 1);
 	ck_assert_int_eq(st.head, 1);
