@@ -49,14 +49,19 @@ static const uint16_t enc_cp1252_high[32] = {
 	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
 };
 
-/* Labels glibc's iconv does not know under the name feeds use. */
+/* Labels glibc's iconv does not know under the name feeds use, as keys
+ * (letters and digits only, see enc_key). */
 static const struct {
-	const char *label, *iconv;
+	const char *key, *iconv;
 } enc_aliases[] = {
-	{"x-sjis", "SHIFT_JIS"},     {"x-mac-roman", "MACINTOSH"}, {"iso-8859-8-i", "ISO-8859-8"},
-	{"ks_c_5601-1987", "CP949"}, {"x-euc-jp", "EUC-JP"},	   {"x-gbk", "GBK"},
-	{"x-x-big5", "BIG5"},	     {"gb_2312-80", "GB2312"},	   {"x-cp1252", "CP1252"},
-	{"x-user-defined", "CP1252"},
+	{"xsjis", "SHIFT_JIS"},	   {"xmacroman", "MACINTOSH"},	 {"iso88598i", "ISO-8859-8"},
+	{"ksc56011987", "CP949"},  {"xeucjp", "EUC-JP"},	 {"xgbk", "GBK"},
+	{"xxbig5", "BIG5"},	   {"gb231280", "GB2312"},	 {"xcp1252", "CP1252"},
+	{"xuserdefined", "CP1252"}, {"cpis", "CP861"},		 {"csibm861", "CP861"},
+	{"macroman", "MACINTOSH"}, {"maciceland", "MAC-IS"},	 {"maclatin2", "MAC-CENTRALEUROPE"},
+	{"maccentraleurope", "MAC-CENTRALEUROPE"},		 {"ebcdiccpbe", "IBM500"},
+	{"ebcdiccpch", "IBM500"},  {"ebcdiccpca", "IBM037"},	 {"ebcdiccpus", "IBM037"},
+	{"ebcdiccpnl", "IBM037"},  {"ebcdiccpwt", "IBM037"},	 {"ibm039", "IBM037"},
 };
 
 /* Returns the length of the valid prefix; *st: 0 all valid, 1 incomplete
@@ -398,34 +403,59 @@ static void enc_lower(char *dst, size_t cap, const char *src, size_t n)
 
 static const unsigned char *enc_decl(const unsigned char *h, size_t n);
 
-/* The declaration's encoding="..." (lower case) into out, or "". */
-static void enc_declared(const unsigned char *h, size_t n, char *out, size_t cap)
+/* The declaration's encoding value (its first byte, *len bytes), or NULL. */
+static unsigned char *enc_decl_value(unsigned char *h, size_t n, size_t *len)
 {
 	const char *p = (const char *)enc_decl(h, n), *end, *q;
 	char quote;
 
-	out[0] = '\0';
 	if (!p)
-		return;
+		return NULL;
 	end = memmem(p, n - (size_t)(p - (const char *)h), "?>", 2);
 	if (!end)
 		end = (const char *)h + n;
 	q = memmem(p, (size_t)(end - p), "encoding", 8);
 	if (!q)
-		return;
+		return NULL;
 	q += 8;
 	while (q < end && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'))
 		q++;
 	if (q >= end || *q++ != '=')
-		return;
+		return NULL;
 	while (q < end && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'))
 		q++;
 	if (q >= end || (*q != '"' && *q != '\''))
-		return;
+		return NULL;
 	quote = *q++;
 	p = memchr(q, quote, (size_t)(end - q));
-	if (p)
-		enc_lower(out, cap, q, (size_t)(p - q));
+	if (!p)
+		return NULL;
+	*len = (size_t)(p - q);
+	return h + (q - (const char *)h);
+}
+
+/* The declaration's encoding="..." (lower case) into out, or "". */
+static void enc_declared(unsigned char *h, size_t n, char *out, size_t cap)
+{
+	size_t len = 0;
+	const unsigned char *v = enc_decl_value(h, n, &len);
+
+	out[0] = '\0';
+	if (v)
+		enc_lower(out, cap, (const char *)v, len);
+}
+
+/* Labels such as "437" that iconv knows but XML's EncName grammar (a letter
+ * first) does not: the parser reads UTF-8 from us whatever the label says,
+ * so the copy passed on gets a letter first ("x37") instead of a syntax error,
+ * as feedparser, which rewrites the declaration, reads such documents. */
+static void enc_decl_fix_name(unsigned char *h, size_t n)
+{
+	size_t len = 0;
+	unsigned char *v = enc_decl_value(h, n, &len);
+
+	if (v && len && !((*v | 0x20) >= 'a' && (*v | 0x20) <= 'z'))
+		*v = 'x';
 }
 
 /* The first start tag ('<' and a name character) in h, or NULL. */
@@ -493,6 +523,20 @@ static int enc_open_iconv(struct enc *e, const char *iconv_name, const char *nam
 	return 0;
 }
 
+/* "windows_1252" as "windows-1252": glibc knows the dashed names. */
+static int enc_open_iconv_dashed(struct enc *e, const char *label)
+{
+	char dashed[48];
+	size_t i;
+
+	if (!strchr(label, '_'))
+		return -1;
+	for (i = 0; label[i] && i + 1 < sizeof(dashed); i++)
+		dashed[i] = label[i] == '_' ? '-' : label[i];
+	dashed[i] = '\0';
+	return enc_open_iconv(e, dashed, label);
+}
+
 /* The label's letters and digits only ("UTF_8" -> "utf8"), as glibc
  * compares names. */
 static void enc_key(char *dst, size_t cap, const char *l)
@@ -544,15 +588,38 @@ static int enc_try_label(struct enc *e, const char *label)
 		return 0;
 	}
 	for (i = 0; i < sizeof(enc_aliases) / sizeof(enc_aliases[0]); i++)
-		if (!strcmp(label, enc_aliases[i].label))
+		if (!strcmp(key, enc_aliases[i].key))
 			return enc_open_iconv(e, enc_aliases[i].iconv, label);
-	return enc_open_iconv(e, label, label);
+	if (!enc_open_iconv(e, label, label))
+		return 0;
+	return enc_open_iconv_dashed(e, label);
+}
+
+/* An EBCDIC document ("<?xm" in code page 037): its declaration read
+ * through IBM037 names the exact EBCDIC page; 0 or -1. */
+static int enc_start_ebcdic(struct enc *e, const unsigned char *h, size_t n)
+{
+	iconv_t cd = iconv_open("UTF-8", "IBM037");
+	char in[ENC_HEAD_MAX], out[ENC_HEAD_MAX * 2], decl[48];
+	char *ip = in, *op = out;
+	size_t il = n, ol = sizeof(out) - 1;
+
+	if (cd == (iconv_t)-1)
+		return -1;
+	memcpy(in, h, n);
+	iconv(cd, &ip, &il, &op, &ol);
+	iconv_close(cd);
+	*op = '\0';
+	enc_declared((unsigned char *)out, (size_t)(op - out), decl, sizeof(decl));
+	if (!enc_try_label(e, decl))
+		return 0;
+	return enc_open_iconv(e, "IBM037", "ibm037");
 }
 
 /* Decides the encoding from head and passes head on; 0 or -1. */
 static int enc_start(struct enc *e)
 {
-	const unsigned char *h = e->head;
+	unsigned char *h = e->head;
 	size_t n = e->headlen, skip = 0;
 	char decl[48];
 
@@ -572,6 +639,8 @@ static int enc_start(struct enc *e)
 		enc_open_iconv(e, "UTF-16LE", "utf-16le");
 	} else if (n >= 4 && !h[0] && h[1] && !h[2] && h[3]) {
 		enc_open_iconv(e, "UTF-16BE", "utf-16be");
+	} else if (n >= 4 && h[0] == 0x4C && h[1] == 0x6F && h[2] == 0xA7 && h[3] == 0x94) {
+		enc_start_ebcdic(e, h, n);
 	} else {
 		enc_declared(h, n, decl, sizeof(decl));
 		if ((!e->http || enc_try_label(e, e->http)) && enc_try_label(e, decl)) {
@@ -579,6 +648,8 @@ static int enc_start(struct enc *e)
 			enc_set_name(e, "utf-8");
 			if (*decl || (e->http && *e->http))
 				enc_flag(e, "unknown encoding, read as UTF-8");
+		} else if (e->mode == ENC_ICONV) {
+			enc_decl_fix_name(h, n);
 		}
 	}
 	if (e->mode == ENC_SNIFF) { /* iconv without UTF-16/32 */

@@ -1082,6 +1082,56 @@ START_TEST(c1_controls_mapped_as_windows_1252)
 }
 END_TEST
 
+START_TEST(encoding_label_starting_with_a_digit_is_read)
+{
+	struct pt r;
+	pt_parse(&r, "<?xml version=\"1.0\" encoding=\"437\"?>"
+		     "<rss version=\"2.0\"><channel><title>\x80</title></channel></rss>");
+	ck_assert(r.wellformed);
+	ck_assert_str_eq(r.feed, "{\"title\":\"\xc3\x87\"}");
+	pt_free(&r);
+}
+END_TEST
+
+START_TEST(encoding_alias_cp_is_is_cp861)
+{
+	struct pt r;
+	pt_parse(&r, "<?xml version=\"1.0\" encoding=\"cp_is\"?>"
+		     "<rss version=\"2.0\"><channel><title>\x8c</title></channel></rss>");
+	ck_assert(r.wellformed);
+	ck_assert_str_eq(r.feed, "{\"title\":\"\xc3\xb0\"}");
+	pt_free(&r);
+}
+END_TEST
+
+START_TEST(encoding_label_with_underscore_is_read)
+{
+	struct pt r;
+	pt_parse(&r, "<?xml version=\"1.0\" encoding=\"windows_1251\"?>"
+		     "<rss version=\"2.0\"><channel><title>\xc0</title></channel></rss>");
+	ck_assert(r.wellformed);
+	ck_assert_str_eq(r.feed, "{\"title\":\"\xd0\x90\"}");
+	pt_free(&r);
+}
+END_TEST
+
+/* The whole document in EBCDIC (IBM500, where '[' is 0x4A, not 037's 0xBA). */
+START_TEST(ebcdic_document_read_through_its_declared_page)
+{
+	struct pt r;
+	pt_parse(&r, "\x4c\x6f\xa7\x94\x93\x40\xa5\x85\x99\xa2\x89\x96\x95\x7e\x7f\xf1"
+		     "\x4b\xf0\x7f\x40\x85\x95\x83\x96\x84\x89\x95\x87\x7e\x7f\x89\x82"
+		     "\x94\xf5\xf0\xf0\x7f\x6f\x6e\x4c\x99\xa2\xa2\x40\xa5\x85\x99\xa2"
+		     "\x89\x96\x95\x7e\x7f\xf2\x4b\xf0\x7f\x6e\x4c\x83\x88\x81\x95\x95"
+		     "\x85\x93\x6e\x4c\xa3\x89\xa3\x93\x85\x6e\x4a\xa7\x5a\x4c\x61\xa3"
+		     "\x89\xa3\x93\x85\x6e\x4c\x61\x83\x88\x81\x95\x95\x85\x93\x6e\x4c"
+		     "\x61\x99\xa2\xa2\x6e");
+	ck_assert(r.wellformed);
+	ck_assert_str_eq(r.feed, "{\"title\":\"[x]\"}");
+	pt_free(&r);
+}
+END_TEST
+
 START_TEST(xml_lang_underscore_becomes_hyphen)
 {
 	struct pt r;
@@ -1223,6 +1273,10 @@ static Suite *parse_suite(void)
 	tcase_add_test(tc, relative_urls_in_xhtml_content_resolved_against_document_url);
 	tcase_add_test(tc, relative_urls_in_text_content_untouched);
 	tcase_add_test(tc, c1_controls_mapped_as_windows_1252);
+	tcase_add_test(tc, encoding_label_starting_with_a_digit_is_read);
+	tcase_add_test(tc, encoding_alias_cp_is_is_cp861);
+	tcase_add_test(tc, encoding_label_with_underscore_is_read);
+	tcase_add_test(tc, ebcdic_document_read_through_its_declared_page);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("limits");
 	tcase_add_test(tc, item_limit_at_cap_delivers_all);
