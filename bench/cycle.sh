@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
+. bench/lib.sh
 FEEDS=${FEEDS:-1000}
 ITEMS=${ITEMS:-50}
 PAR=${PAR:-16}
@@ -27,28 +28,9 @@ feedd=$top/build-bench/feedd
 [ -d "$www" ] || { echo "generating $FEEDS feeds of $ITEMS items..."; python3 bench/gen_feed.py many "$FEEDS" "$ITEMS" "$www"; }
 chmod -R a+rX "$top/bench/out"
 rm -rf "$out"
-mkdir -p "$out/nginx/logs"
-cat >"$out/nginx/nginx.conf" <<NGX
-worker_processes 2;
-user root;
-pid $out/nginx/nginx.pid;
-error_log $out/nginx/error.log;
-events { worker_connections 4096; }
-http {
-	log_format bench '\$status \$request_uri';
-	access_log $out/nginx/access.log bench;
-	default_type application/rss+xml;
-	keepalive_requests 100000;
-	server {
-		listen 127.0.0.1:$PORT;
-		root $www;
-		location ~ ^/s[0-9]+/(.*)\$ { try_files /\$1 =404; }
-	}
-}
-NGX
-/usr/sbin/nginx -p "$out/nginx" -c "$out/nginx/nginx.conf"
-trap '/usr/sbin/nginx -p "$out/nginx" -c "$out/nginx/nginx.conf" -s stop' EXIT
-sleep 0.5
+mkdir -p "$out"
+bench_nginx_start "$out/nginx" "$www" "$PORT"
+trap 'bench_nginx_stop "$out/nginx"' EXIT
 
 urls() { # $1 = number of feeds
 	for ((i = 0; i < $1; i++)); do
@@ -56,7 +38,7 @@ urls() { # $1 = number of feeds
 	done
 }
 mb=$(du -sm "$www" | cut -f1)
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem/ {print $2}') GiB; $(date -u +%Y-%m-%dT%H:%MZ)"
+bench_machine
 echo "corpus: $FEEDS feeds x $ITEMS items, $mb MB; parallelism $PAR"
 printf "%-26s %8s %8s %9s %9s %8s\n" run wall_s cpu_s peak_MiB items 304s
 
