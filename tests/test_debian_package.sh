@@ -21,7 +21,7 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/src"
-tar -C "$SRC" --exclude='./build*' --exclude='./obj-*' --exclude=./.git \
+tar -C "$SRC" --exclude='./build*' --exclude='./obj-*' --exclude=./.git --exclude=./bench/out \
 	--exclude='./debian/feedd' --exclude='./debian/.debhelper' -cf - . | tar -C "$work/src" -xf -
 (cd "$work/src" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" \
 	timeout 300 dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1) || {
