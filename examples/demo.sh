@@ -18,7 +18,7 @@ fi
 
 . tests/deps.sh
 feedd_install_deps
-feedd_build build
+FEEDD_TARGETS="feedd feedctl" feedd_build build
 
 state=$top/examples/state
 rm -rf "$state"

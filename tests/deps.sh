@@ -15,9 +15,15 @@ feedd_install_deps() {
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# feedd_build DIR [CMAKE_ARGS...]: configure and build everything in DIR.
+# FEEDD_TARGETS="feedd feedctl" builds only those targets.
 feedd_build() {
 	local dir=$1
 	shift
 	cmake -S . -B "$dir" -DFEEDD_WERROR=ON "$@" >/dev/null
-	cmake --build "$dir" -j"$(nproc)"
+	local t targets=()
+	for t in ${FEEDD_TARGETS:-}; do
+		targets+=(--target "$t")
+	done
+	cmake --build "$dir" -j"$(nproc)" "${targets[@]}"
 }
