@@ -1132,6 +1132,13 @@ START_TEST(ebcdic_document_read_through_its_declared_page)
 }
 END_TEST
 
+START_TEST(html_lang_rang_entities_are_html4_angle_brackets)
+{
+	ONE_EQ(RSS("<item><title>&lang;x&rang;</title></item>"), NULL,
+	       "{\"title\":\"\xe2\x8c\xa9x\xe2\x8c\xaa\"}");
+}
+END_TEST
+
 START_TEST(xml_lang_underscore_becomes_hyphen)
 {
 	struct pt r;
@@ -1277,6 +1284,7 @@ static Suite *parse_suite(void)
 	tcase_add_test(tc, encoding_alias_cp_is_is_cp861);
 	tcase_add_test(tc, encoding_label_with_underscore_is_read);
 	tcase_add_test(tc, ebcdic_document_read_through_its_declared_page);
+	tcase_add_test(tc, html_lang_rang_entities_are_html4_angle_brackets);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("limits");
 	tcase_add_test(tc, item_limit_at_cap_delivers_all);
