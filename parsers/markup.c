@@ -42,10 +42,92 @@ static bool markup_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
+/* HTML void elements: feedparser writes them "<br />", so do we. */
+static bool markup_void_element(const char *el, size_t el_n)
+{
+	static const char *const voids[] = {"area", "base",  "br",   "col",	"embed", "hr",	  "img",
+					    "input", "link", "meta", "param", "source", "track", "wbr"};
+
+	for (size_t i = 0; i < sizeof voids / sizeof voids[0]; i++)
+		if (strlen(voids[i]) == el_n && !strncasecmp(voids[i], el, el_n))
+			return true;
+	return false;
+}
+
+static bool markup_is_srcset(const char *el, size_t el_n, const char *at, size_t at_n)
+{
+	return at_n == 6 && !strncasecmp(at, "srcset", 6) &&
+	       ((el_n == 3 && !strncasecmp(el, "img", 3)) || (el_n == 6 && !strncasecmp(el, "source", 6)));
+}
+
+/* Where markup_resolve_urls is: s copied to out up to done, changed once
+ * anything differs. */
+struct markup_out {
+	const char *s;
+	const char *base;
+	struct buf *out;
+	size_t done;
+	bool changed;
+};
+
+/* Replaces s[vs, vs+vl) by its absolute form when that differs; 0 or -1. */
+static int markup_replace_url(struct markup_out *m, size_t vs, size_t vl)
+{
+	const char *s = m->s;
+
+	if (!vl || url_is_absolute(s + vs, vl) || s[vs] == '#')
+		return 0;
+	char *abs = url_resolve(m->base, s + vs, vl);
+	if (!abs)
+		return -1;
+	if (strlen(abs) != vl || memcmp(abs, s + vs, vl)) {
+		if (buf_append(m->out, s + m->done, vs - m->done) || buf_puts(m->out, abs)) {
+			free(abs);
+			return -1;
+		}
+		m->done = vs + vl;
+		m->changed = true;
+	}
+	free(abs);
+	return 0;
+}
+
+/* srcset="a.png, b.png 2x": each candidate's URL (up to a space or comma),
+ * descriptors kept as written. */
+static int markup_replace_srcset(struct markup_out *m, size_t vs, size_t ve)
+{
+	const char *s = m->s;
+	size_t i = vs;
+
+	while (i < ve) {
+		while (i < ve && (markup_space(s[i]) || s[i] == ','))
+			i++;
+		size_t us = i;
+		while (i < ve && !markup_space(s[i]) && s[i] != ',')
+			i++;
+		if (i > us && markup_replace_url(m, us, i - us))
+			return -1;
+		while (i < ve && s[i] != ',')
+			i++;
+	}
+	return 0;
+}
+
+/* "<img src=x>" as "<img src=x />" (s[gt] is its '>'); 0 or -1. */
+static int markup_close_void(struct markup_out *m, size_t gt)
+{
+	if (gt && m->s[gt - 1] == '/')
+		return 0;
+	if (buf_append(m->out, m->s + m->done, gt - m->done) || buf_puts(m->out, " /"))
+		return -1;
+	m->done = gt;
+	m->changed = true;
+	return 0;
+}
+
 int markup_resolve_urls(const char *s, size_t n, const char *base, struct buf *out)
 {
-	size_t done = 0; /* bytes of s already copied to out */
-	bool changed = false;
+	struct markup_out m = {s, base, out, 0, false};
 	const char *lt;
 	size_t i = 0;
 	out->len = 0;
@@ -83,7 +165,7 @@ int markup_resolve_urls(const char *s, size_t n, const char *base, struct buf *o
 			if (s[i] == '"' || s[i] == '\'') {
 				const char *q = memchr(s + i + 1, s[i], n - i - 1);
 				if (!q)
-					return changed ? 1 : 0; /* unterminated: leave the rest */
+					goto rest; /* unterminated: leave the rest */
 				vs = i + 1;
 				ve = (size_t)(q - s);
 				i = ve + 1;
@@ -93,30 +175,26 @@ int markup_resolve_urls(const char *s, size_t n, const char *base, struct buf *o
 					i++;
 				ve = i;
 			}
+			if (markup_is_srcset(s + es, el_n, s + as, at_n)) {
+				if (markup_replace_srcset(&m, vs, ve))
+					return -1;
+				continue;
+			}
 			if (!markup_is_url_attr(s + es, el_n, s + as, at_n))
 				continue;
 			size_t vl = ve - vs;
 			while (vl && markup_space(s[vs]))
 				vs++, vl--;
-			if (!vl || url_is_absolute(s + vs, vl) || s[vs] == '#')
-				continue;
-			char *abs = url_resolve(base, s + vs, vl);
-			if (!abs)
+			if (markup_replace_url(&m, vs, vl))
 				return -1;
-			if (strlen(abs) != vl || memcmp(abs, s + vs, vl)) {
-				if (buf_append(out, s + done, vs - done) || buf_puts(out, abs)) {
-					free(abs);
-					return -1;
-				}
-				done = vs + vl;
-				changed = true;
-			}
-			free(abs);
 		}
+		if (i < n && markup_void_element(s + es, el_n) && markup_close_void(&m, i))
+			return -1;
 	}
-	if (!changed)
+rest:
+	if (!m.changed)
 		return 0;
-	return buf_append(out, s + done, n - done) ? -1 : 1;
+	return buf_append(out, s + m.done, n - m.done) ? -1 : 1;
 }
 
 /* windows-1252 0x80..0x9f; 0 where it has no character (kept as is) */

@@ -1046,6 +1046,32 @@ START_TEST(empty_base64_content_is_absent)
 }
 END_TEST
 
+START_TEST(srcset_candidates_in_html_content_resolved)
+{
+	ONE_EQ(ATOM("<entry xml:base=\"http://example.com/b/\"><content type=\"html\">"
+		    "&lt;img srcset=\"/r/a.png, b.png 2x\" /&gt;</content></entry>"),
+	       NULL,
+	       "{\"content\":\"<img srcset=\\\"http://example.com/r/a.png, "
+	       "http://example.com/b/b.png 2x\\\" />\"}");
+}
+END_TEST
+
+START_TEST(void_elements_in_html_content_written_self_closed)
+{
+	ONE_EQ(ATOM("<entry xml:base=\"http://example.com/\"><content type=\"html\">"
+		    "a&lt;br&gt;b&lt;hr/&gt;&lt;p&gt;c&lt;/p&gt;</content></entry>"),
+	       NULL, "{\"content\":\"a<br />b<hr/><p>c</p>\"}");
+}
+END_TEST
+
+START_TEST(unterminated_attribute_in_html_content_keeps_the_rest)
+{
+	ONE_EQ(ATOM("<entry xml:base=\"http://example.com/\"><content type=\"html\">"
+		    "&lt;a href=\"x\"&gt;1&lt;/a&gt;&lt;a href=\"y&gt;2</content></entry>"),
+	       NULL, "{\"content\":\"<a href=\\\"http://example.com/x\\\">1</a><a href=\\\"y>2\"}");
+}
+END_TEST
+
 START_TEST(relative_urls_in_html_content_resolved)
 {
 	ONE_EQ(ATOM("<entry xml:base=\"http://example.com/base/\"><content type=\"html\">"
@@ -1054,7 +1080,7 @@ START_TEST(relative_urls_in_html_content_resolved)
 		    "</content></entry>"),
 	       NULL,
 	       "{\"content\":\"<a href=\\\"http://example.com/relative/uri\\\">click</a> "
-	       "<img src='http://example.com/base/i.png' alt=\\\"a.png\\\"> "
+	       "<img src='http://example.com/base/i.png' alt=\\\"a.png\\\" /> "
 	       "<a href=\\\"http://other/\\\">x</a> <a href=\\\"#frag\\\">y</a>\"}");
 }
 END_TEST
@@ -1277,6 +1303,9 @@ static Suite *parse_suite(void)
 	tcase_add_test(tc, dc_author_is_author);
 	tcase_add_test(tc, empty_base64_content_is_absent);
 	tcase_add_test(tc, relative_urls_in_html_content_resolved);
+	tcase_add_test(tc, srcset_candidates_in_html_content_resolved);
+	tcase_add_test(tc, void_elements_in_html_content_written_self_closed);
+	tcase_add_test(tc, unterminated_attribute_in_html_content_keeps_the_rest);
 	tcase_add_test(tc, relative_urls_in_xhtml_content_resolved_against_document_url);
 	tcase_add_test(tc, relative_urls_in_text_content_untouched);
 	tcase_add_test(tc, c1_controls_mapped_as_windows_1252);
