@@ -1158,6 +1158,17 @@ START_TEST(ebcdic_document_read_through_its_declared_page)
 }
 END_TEST
 
+START_TEST(mac_greek_document_read_through_a_table)
+{
+	struct pt r;
+	pt_parse(&r, "<?xml version=\"1.0\" encoding=\"macgreek\"?>"
+		     "<rss version=\"2.0\"><channel><title>a\x80" "b\xe1</title></channel></rss>");
+	ck_assert(r.wellformed);
+	ck_assert_str_eq(r.feed, "{\"title\":\"a\xc3\x84" "b\xce\xb1\"}");
+	pt_free(&r);
+}
+END_TEST
+
 START_TEST(html_lang_rang_entities_are_html4_angle_brackets)
 {
 	ONE_EQ(RSS("<item><title>&lang;x&rang;</title></item>"), NULL,
@@ -1314,6 +1325,7 @@ static Suite *parse_suite(void)
 	tcase_add_test(tc, encoding_label_with_underscore_is_read);
 	tcase_add_test(tc, ebcdic_document_read_through_its_declared_page);
 	tcase_add_test(tc, html_lang_rang_entities_are_html4_angle_brackets);
+	tcase_add_test(tc, mac_greek_document_read_through_a_table);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("limits");
 	tcase_add_test(tc, item_limit_at_cap_delivers_all);
