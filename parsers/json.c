@@ -323,6 +323,34 @@ static __attribute__((unused)) int json_str_clean(struct buf *b, const unsigned 
  * Returns 0, -1 when out of memory, 1 when s is not clean UTF-8 (the
  * caller then starts over with the general path).
  */
+/*
+ * Escapes the bytes of s flagged in mask m (bit k: s[i + k] needs an
+ * escape), copying the unescaped run before each; *run is the first byte
+ * not yet copied.  Shared by the 16- and 32-byte passes.
+ */
+static int json_escape_hits(struct buf *b, const unsigned char *s, size_t n, size_t i,
+			    uint32_t m, size_t *run)
+{
+	while (m) {
+		size_t pos = i + (size_t)__builtin_ctz(m);
+		unsigned char c = s[pos];
+		/* room for the run, this escape and the rest unescaped */
+		if (b->cap - b->len < (n - *run) + 8 && buf_grow(b, b->len + (n - *run) + 8))
+			return -1;
+		memcpy(b->data + b->len, s + *run, pos - *run);
+		b->len += pos - *run;
+		if (c == '"' || c == '\\' || c == '\n') {
+			b->data[b->len++] = '\\';
+			b->data[b->len++] = c == '\n' ? 'n' : (char)c;
+		} else if (json_escape_ctl(b, c)) {
+			return -1;
+		}
+		*run = pos + 1;
+		m &= m - 1;
+	}
+	return 0;
+}
+
 static int json_str_onepass(struct buf *b, const unsigned char *s, size_t n)
 {
 	const __m128i q = JSON_B('"'), bs = JSON_B('\\'), ctl = JSON_B(0x1f);
@@ -348,23 +376,8 @@ static int json_str_onepass(struct buf *b, const unsigned char *s, size_t n)
 		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)),
 					   _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
 		unsigned m = (unsigned)_mm_movemask_epi8(hit) & valid;
-		while (m) {
-			size_t pos = i + (size_t)__builtin_ctz(m);
-			unsigned char c = s[pos];
-			/* room for the run, this escape and the rest unescaped */
-			if (b->cap - b->len < (n - run) + 8 && buf_grow(b, b->len + (n - run) + 8))
-				return -1;
-			memcpy(b->data + b->len, s + run, pos - run);
-			b->len += pos - run;
-			if (c == '"' || c == '\\' || c == '\n') {
-				b->data[b->len++] = '\\';
-				b->data[b->len++] = c == '\n' ? 'n' : (char)c;
-			} else if (json_escape_ctl(b, c)) {
-				return -1;
-			}
-			run = pos + 1;
-			m &= m - 1;
-		}
+		if (m && json_escape_hits(b, s, n, i, m, &run))
+			return -1;
 		if (tail)
 			break;
 		prev = x;
@@ -441,22 +454,8 @@ __attribute__((target("avx2"))) static int json_str_onepass32(struct buf *b, con
 							      _mm256_cmpeq_epi8(x, bs)),
 					      _mm256_cmpeq_epi8(_mm256_min_epu8(x, ctl), x));
 		uint32_t m = (uint32_t)_mm256_movemask_epi8(hit) & valid;
-		while (m) {
-			size_t pos = i + (size_t)__builtin_ctz(m);
-			unsigned char c = s[pos];
-			if (b->cap - b->len < (n - run) + 8 && buf_grow(b, b->len + (n - run) + 8))
-				return -1;
-			memcpy(b->data + b->len, s + run, pos - run);
-			b->len += pos - run;
-			if (c == '"' || c == '\\' || c == '\n') {
-				b->data[b->len++] = '\\';
-				b->data[b->len++] = c == '\n' ? 'n' : (char)c;
-			} else if (json_escape_ctl(b, c)) {
-				return -1;
-			}
-			run = pos + 1;
-			m &= m - 1;
-		}
+		if (m && json_escape_hits(b, s, n, i, m, &run))
+			return -1;
 		if (tail)
 			break;
 		prev = x;
