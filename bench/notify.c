@@ -17,10 +17,13 @@
  * batches make 10,000 items/s), so latency is measured at a steady load
  * rather than behind a backlog; scenario C measures the delivery rate.
  *
- * usage: bench_notify [DIR] [N] [BATCH] [SUBSCRIBERS] [PACE_MS]
- *        (defaults /tmp 100000 100 100 10)
+ * usage: bench_notify [DIR] [N] [BATCH] [SUBSCRIBERS] [PACE_MS] [SCENARIOS]
+ *        (defaults /tmp 100000 100 100 10 ABCF; scenario C replays the
+ *        store that B left, so run it after A or B)
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <event2/event.h>
 #include <signal.h>
 #include <stdio.h>
@@ -227,7 +230,7 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
 		stall = fork();
 		if (stall == 0) {
 			int fd = sub_connect(sock);
-			if (fd < 0 || write(fd, "{\"op\":\"sub\"}\n", 12) < 0)
+			if (fd < 0 || write(fd, "{\"op\":\"sub\"}\n", 13) < 0)
 				_exit(1);
 			pause();
 			_exit(0);
@@ -301,12 +304,115 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
 	store_close(st);
 }
 
+/*
+ * Scenario F, the floor: no feedd, no store.  One process accepts the same
+ * subscribers and writes them N item lines of the same size, prebuilt, with
+ * plain write(2) on non-blocking sockets under poll(2): the most a
+ * single-threaded server can push through UNIX sockets to these readers on
+ * this machine.  feedd's delivery rate is read against it.
+ */
+static void scenario_floor(const char *dir, const char *label)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *sock = sa.sun_path;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s/bench-notify-floor.sock", dir);
+	unlink(sock);
+	memset(g_res, 0, g_subs * sizeof *g_res);
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) || listen(lfd, 1024)) {
+		perror("floor socket");
+		exit(1);
+	}
+	/* LINES lines, each as long as feedd's (~1.3 KB), back to back */
+	enum { LINES = 256 };
+	static char content[1200];
+	for (size_t i = 0; i + 1 < sizeof content; i++)
+		content[i] = "harbour ferry \xc3\xa9 timetable "[i % 26];
+	size_t cap = LINES * 1600, len = 0;
+	char *block = malloc(cap);
+	size_t *off = malloc((LINES + 1) * sizeof *off);
+	for (size_t i = 0; i < LINES; i++) {
+		off[i] = len;
+		len += (size_t)snprintf(block + len, cap - len,
+		                        "{\"ev\":\"item\",\"cursor\":\"0123456789abcdef:%zu\","
+		                        "\"kind\":\"new\",\"feed\":{\"id\":1,\"url\":"
+		                        "\"https://bench.example.org/feed.xml\"},\"item\":{\"id\":"
+		                        "\"n-%zu\",\"title\":\"Item %zu\",\"content\":\"%s\"}}\n",
+		                        i + 1, i, i, content);
+	}
+	off[LINES] = len;
+	pid_t kids[1024];
+	for (size_t i = 0; i < g_subs; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0)
+			subscriber(sock, i, "{\"op\":\"sub\"}\n", 0);
+	}
+	struct pollfd *pf = calloc(g_subs, sizeof *pf);
+	size_t *sent = calloc(g_subs, sizeof *sent); /* bytes of the stream */
+	size_t total = (g_n / LINES) * len + off[g_n % LINES];
+	for (size_t i = 0; i < g_subs; i++) {
+		pf[i].fd = accept(lfd, NULL, NULL);
+		char req[64];
+		if (pf[i].fd < 0 || read(pf[i].fd, req, sizeof req) <= 0)
+			exit(1);
+		fcntl(pf[i].fd, F_SETFL, O_NONBLOCK);
+		pf[i].events = POLLOUT;
+	}
+	double start = mono();
+	size_t left = g_subs;
+	while (left) {
+		if (poll(pf, g_subs, 1000) < 0)
+			break;
+		for (size_t i = 0; i < g_subs; i++) {
+			if (!(pf[i].revents & POLLOUT) || sent[i] == total)
+				continue;
+			size_t at = sent[i] % len, want = len - at;
+			if (want > total - sent[i])
+				want = total - sent[i];
+			ssize_t w = write(pf[i].fd, block + at, want);
+			if (w > 0)
+				sent[i] += (size_t)w;
+			if (sent[i] == total) {
+				pf[i].events = 0;
+				left--;
+			}
+		}
+	}
+	size_t finished = 0;
+	while (finished < g_subs && mono() - start < 300) {
+		usleep(1000);
+		finished = 0;
+		for (size_t i = 0; i < g_subs; i++)
+			finished += g_res[i].ok;
+	}
+	double minrate = 1e18;
+	for (size_t i = 0; i < g_subs; i++) {
+		double d = g_res[i].last_recv - start;
+		double rate = g_res[i].ok && d > 0 ? (double)g_res[i].events / d : 0;
+		if (rate < minrate)
+			minrate = rate;
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+		close(pf[i].fd);
+	}
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("%-34s %6zu/%zu done %9s %9s %12.0f %10ld %10s\n", label, finished, g_subs, "-", "-",
+	       minrate, ru.ru_maxrss / 1024, "-");
+	fflush(stdout);
+	close(lfd);
+	unlink(sock);
+}
+
 static void run_in_child(const char *dir, const char *label, int stalled, int replay)
 {
 	fflush(stdout);
 	pid_t p = fork();
 	if (p == 0) {
-		scenario(dir, label, stalled, replay);
+		if (stalled < 0)
+			scenario_floor(dir, label);
+		else
+			scenario(dir, label, stalled, replay);
 		_exit(0);
 	}
 	int st;
@@ -322,6 +428,7 @@ int main(int argc, char **argv)
 	g_batch = argc > 3 ? strtoul(argv[3], NULL, 10) : 100;
 	g_subs = argc > 4 ? strtoul(argv[4], NULL, 10) : 100;
 	g_pace_us = (argc > 5 ? atol(argv[5]) : 10) * 1000;
+	const char *which = argc > 6 ? argv[6] : "ABCF";
 	if (!g_n || !g_batch || !g_subs || g_subs > 1000)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
@@ -332,8 +439,13 @@ int main(int argc, char **argv)
 	       g_n, g_batch, g_pace_us / 1000, g_subs, dir);
 	printf("%-34s %11s %9s %9s %12s %10s %10s\n", "scenario", "subscribers", "p50_ms", "p99_ms",
 	       "min_ev/s/sub", "rss_MiB", "outmax_KiB");
-	run_in_child(dir, "A: live", 0, 0);
-	run_in_child(dir, "B: live + 1 never-reading client", 1, 0);
-	run_in_child(dir, "C: replay from oldest", 0, 1);
+	if (strchr(which, 'A'))
+		run_in_child(dir, "A: live", 0, 0);
+	if (strchr(which, 'B'))
+		run_in_child(dir, "B: live + 1 never-reading client", 1, 0);
+	if (strchr(which, 'C'))
+		run_in_child(dir, "C: replay from oldest", 0, 1);
+	if (strchr(which, 'F'))
+		run_in_child(dir, "F: floor, raw write(2) fan-out", -1, 0);
 	return 0;
 }
