@@ -107,6 +107,8 @@ static const struct cfg_key cfg_global_keys[] = {
 	G(client_stall_timeout, CFG_DURATION, 1, DAY),
 	G(heartbeat, CFG_DURATION, 1, HOUR),
 	G(replay_batch, CFG_COUNT, 1, 100000),
+	G(event_cache, CFG_SIZE, 0, 1 * GiB),
+	G(event_cache_events, CFG_COUNT, 0, 10000000),
 
 	G(shutdown_timeout, CFG_DURATION, 1, 10 * MIN),
 	G(log_level, CFG_LOGLEVEL, 0, 0),
@@ -217,6 +219,8 @@ void config_defaults(struct config *c)
 	c->client_stall_timeout = 60;
 	c->heartbeat = 30;
 	c->replay_batch = 256;
+	c->event_cache = 32 * MiB;
+	c->event_cache_events = 32768;
 
 	c->shutdown_timeout = 10;
 	c->log_level = CONFIG_LOG_INFO;

@@ -130,6 +130,8 @@ struct config {
 	int64_t client_stall_timeout;	/* 60s with output pending and none read */
 	int64_t heartbeat;		/* 30s */
 	size_t replay_batch;		/* 256 events read from the store per step */
+	size_t event_cache;		/* 32 MiB of serialized event lines shared by subscribers */
+	size_t event_cache_events;	/* 32768 lines at most in that cache */
 
 	/* daemon */
 	int64_t shutdown_timeout;	/* 10s to finish in-flight work on SIGTERM */

@@ -475,6 +475,8 @@ static void daemon_notify_limits(const struct config *c, struct notify_limits *l
 	l->stall_timeout_ms = c->client_stall_timeout * 1000;
 	l->heartbeat_ms = c->heartbeat * 1000;
 	l->replay_batch = c->replay_batch;
+	l->cache_bytes = c->event_cache;
+	l->cache_events = c->event_cache_events;
 }
 
 static int daemon_notify_start(struct daemon *d, int inherited_fd)

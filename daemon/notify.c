@@ -67,37 +67,39 @@ struct notify_client {
 	size_t nfeeds;
 	char *live_id; /* raw JSON of the sub's "id", echoed in "live" */
 	struct timeval last_queued;
+	struct timeval last_drained; /* the kernel last took some of its output */
 };
 TAILQ_HEAD(notify_clients, notify_client);
 
-/* The lines of one cache fill, back to back; freed with its last line. */
-struct notify_block {
-	size_t refs;
-	struct buf b;
-};
-
+/* One event's line inside a block. */
 struct notify_line {
 	int64_t seq;
 	int64_t feed_id;
-	struct notify_block *block;
 	size_t off;
 	size_t len;
 };
 
-struct notify_cache {
-	struct notify_line *ring;
-	size_t cap;   /* slots */
-	size_t start; /* index of the oldest line */
-	size_t count;
-	size_t bytes;
-	int64_t lo, hi; /* holds every event with lo < seq <= hi */
-	size_t max_bytes;
-	uint64_t used; /* for least-recently-used replacement */
+/*
+ * The lines of one read from the store, back to back: every event with
+ * lo < seq <= hi (the store's seqs may have gaps).  Shared by reference:
+ * the cache holds one reference, every output buffer that queued some of
+ * its bytes one more; freed with the last.  Never resized once filled.
+ */
+struct notify_block {
+	size_t refs;
+	int64_t lo, hi;
+	uint64_t used; /* for least-recently-used eviction */
+	struct notify_line *lines;
+	size_t nlines;
+	struct buf b;
 };
 
-/* One cache follows the head, the other serves a replay that many
- * subscribers make at once (all reconnecting after a restart, say). */
-#define NOTIFY_CACHES 2
+/* A subscriber whose output has not drained for this long does not hold
+ * cached blocks for itself. */
+#define NOTIFY_STALLED_MS 1000
+
+/* Bytes handed to one write(2) at most (the kernel takes what fits). */
+#define NOTIFY_MAX_WRITE ((size_t)1 << 22)
 
 struct notify {
 	struct event_base *base;
@@ -121,9 +123,14 @@ struct notify {
 	struct event *reap;
 	bool shutting_down;
 
-	struct notify_cache caches[NOTIFY_CACHES];
+	/* The cache of serialized event lines: blocks sorted by seq, none
+	 * overlapping, at most cache_events lines and cache_bytes bytes in
+	 * all.  Subscribers at different cursors (a hundred replaying after
+	 * a restart, say) share whatever blocks are there. */
+	struct notify_block **blocks;
+	size_t nblocks, blocks_cap;
+	size_t cache_lines, cache_bytes;
 	uint64_t cache_clock;
-	struct notify_block *filling; /* the block of the fill in progress */
 	struct buf scratch;
 };
 
@@ -131,7 +138,9 @@ struct notify {
 struct notify_read {
 	struct notify *n;
 	struct notify_client *c;
-	struct notify_cache *k;
+	struct notify_block *bl; /* being filled */
+	int64_t bound;           /* stop before events after this seq */
+	bool bounded;            /* reached it */
 	int failed;
 };
 
@@ -188,8 +197,8 @@ void notify_limits_default(struct notify_limits *l)
 	l->stall_timeout_ms = 60 * 1000;
 	l->heartbeat_ms = 30 * 1000;
 	l->replay_batch = 256;
-	l->cache_events = 4096;
-	l->cache_bytes = 8u << 20;
+	l->cache_events = 32768;
+	l->cache_bytes = 32u << 20;
 }
 
 static void notify_limits_sane(struct notify_limits *l)
@@ -212,83 +221,143 @@ static void notify_limits_sane(struct notify_limits *l)
 
 /* ---------------------------------------------------------------- the cache */
 
-static struct notify_line *notify_cache_at(struct notify_cache *k, size_t i)
-{
-	return &k->ring[(k->start + i) % k->cap];
-}
-
 static void notify_block_unref(struct notify_block *bl)
 {
 	if (bl && --bl->refs == 0) {
 		buf_free(&bl->b);
+		free(bl->lines);
 		free(bl);
 	}
 }
 
-static void notify_cache_evict(struct notify_cache *k)
+/* Drops the cache's reference to blocks[i]. */
+static void notify_cache_drop(struct notify *n, size_t i)
 {
-	struct notify_line *l = notify_cache_at(k, 0);
-	k->lo = l->seq;
-	k->bytes -= l->len;
-	notify_block_unref(l->block);
-	l->block = NULL;
-	k->start = (k->start + 1) % k->cap;
-	k->count--;
+	struct notify_block *bl = n->blocks[i];
+	n->cache_lines -= bl->nlines;
+	n->cache_bytes -= bl->b.len;
+	memmove(n->blocks + i, n->blocks + i + 1, (n->nblocks - i - 1) * sizeof *n->blocks);
+	n->nblocks--;
+	notify_block_unref(bl);
 }
 
-/* Empties the cache; it then covers nothing but (at, at]. */
-static void notify_cache_reset(struct notify_cache *k, int64_t at)
+static void notify_cache_clear(struct notify *n)
 {
-	while (k->count)
-		notify_cache_evict(k);
-	k->start = 0;
-	k->lo = k->hi = at;
-}
-
-static int notify_cache_init(struct notify_cache *k, size_t events, size_t bytes, int64_t at)
-{
-	k->max_bytes = bytes / NOTIFY_CACHES;
-	k->used = 0;
-	k->cap = events ? events : 1;
-	k->ring = calloc(k->cap, sizeof *k->ring);
-	k->start = k->count = k->bytes = 0;
-	k->lo = k->hi = at;
-	return k->ring ? 0 : -1;
+	while (n->nblocks)
+		notify_cache_drop(n, n->nblocks - 1);
 }
 
 /*
- * Appends the line of event seq (the next one after hi), held in bl at
- * off.  A line larger than the whole cache is not kept: the cache then
- * restarts after it.
+ * The lowest cursor of the subscribers that are reading (INT64_MAX when
+ * there are none).  One whose output has been full for a while is left
+ * out: it must not hold the cache for everybody; when it reads again it
+ * resumes from the store like any lagging subscriber.
  */
-static void notify_cache_push(struct notify_cache *k, int64_t seq, int64_t feed_id,
-                              struct notify_block *bl, size_t off, size_t len)
+static int64_t notify_min_cursor(struct notify *n)
 {
-	if (len > k->max_bytes) {
-		notify_cache_reset(k, seq);
-		return;
+	int64_t low = INT64_MAX;
+	struct notify_client *c;
+	TAILQ_FOREACH(c, &n->clients, entry)
+	{
+		if ((c->flags & (NC_SUBSCRIBED | NC_CLOSING)) != NC_SUBSCRIBED || c->cursor >= low)
+			continue;
+		if (notify_outlen(c) >= n->lim.output_limit / 2 &&
+		    notify_ms_since(n, &c->last_drained) > NOTIFY_STALLED_MS)
+			continue;
+		low = c->cursor;
 	}
-	while (k->count && (k->count == k->cap || k->bytes + len > k->max_bytes))
-		notify_cache_evict(k);
-	bl->refs++;
-	*notify_cache_at(k, k->count) = (struct notify_line){seq, feed_id, bl, off, len};
-	k->count++;
-	k->bytes += len;
-	k->hi = seq;
+	return low;
 }
 
-/* Index of the first line with seq > after (count when none). */
-static size_t notify_cache_find(struct notify_cache *k, int64_t after)
+/*
+ * Evicts blocks until the cache is within its limits (never keep, unless
+ * it is the only block).  First those that every subscriber has passed:
+ * only a subscriber that connects later could want them, so they may use a
+ * quarter of the limits at most; then the least recently used.  The live
+ * steady state thus holds a quarter of the limits; a replay by many
+ * subscribers at different speeds can use all of them.
+ */
+static void notify_cache_trim(struct notify *n, const struct notify_block *keep)
 {
-	size_t a = 0, b = k->count;
+	size_t dead_lines = 0, dead_bytes = 0, dead = 0;
+	int64_t low = notify_min_cursor(n);
+	while (dead < n->nblocks && n->blocks[dead]->hi <= low) {
+		dead_lines += n->blocks[dead]->nlines;
+		dead_bytes += n->blocks[dead]->b.len;
+		dead++;
+	}
+	/* blocks are sorted: the dead ones come first, oldest first */
+	while (dead && n->blocks[0] != keep &&
+	       (dead_lines > n->lim.cache_events / 4 || dead_bytes > n->lim.cache_bytes / 4 ||
+	        n->cache_lines > n->lim.cache_events || n->cache_bytes > n->lim.cache_bytes)) {
+		dead_lines -= n->blocks[0]->nlines;
+		dead_bytes -= n->blocks[0]->b.len;
+		dead--;
+		notify_cache_drop(n, 0);
+	}
+	while (n->nblocks &&
+	       (n->cache_lines > n->lim.cache_events || n->cache_bytes > n->lim.cache_bytes)) {
+		size_t victim = n->nblocks;
+		for (size_t i = 0; i < n->nblocks; i++)
+			if ((n->blocks[i] != keep || n->nblocks == 1) &&
+			    (victim == n->nblocks || n->blocks[i]->used < n->blocks[victim]->used))
+				victim = i;
+		notify_cache_drop(n, victim);
+	}
+}
+
+/* Index of the first block with lo > seq (nblocks when none). */
+static size_t notify_cache_after(const struct notify *n, int64_t seq)
+{
+	size_t a = 0, b = n->nblocks;
 	while (a < b) {
 		size_t m = a + (b - a) / 2;
-		if (notify_cache_at(k, m)->seq <= after)
+		if (n->blocks[m]->lo <= seq)
 			a = m + 1;
 		else
 			b = m;
 	}
 	return a;
+}
+
+/* The block holding the events just after cursor, or NULL. */
+static struct notify_block *notify_cache_lookup(struct notify *n, int64_t cursor)
+{
+	size_t i = notify_cache_after(n, cursor);
+	struct notify_block *bl = i ? n->blocks[i - 1] : NULL;
+	if (!bl || cursor >= bl->hi)
+		return NULL;
+	bl->used = ++n->cache_clock;
+	return bl;
+}
+
+/* Inserts bl (lo after the previous block's hi, hi <= the next one's lo). */
+static int notify_cache_insert(struct notify *n, struct notify_block *bl)
+{
+	if (n->nblocks == n->blocks_cap) {
+		size_t cap = n->blocks_cap ? 2 * n->blocks_cap : 16;
+		struct notify_block **nb = realloc(n->blocks, cap * sizeof *nb);
+		if (!nb)
+			return -1;
+		n->blocks = nb;
+		n->blocks_cap = cap;
+	}
+	size_t i = notify_cache_after(n, bl->lo);
+	memmove(n->blocks + i + 1, n->blocks + i, (n->nblocks - i) * sizeof *n->blocks);
+	n->blocks[i] = bl;
+	n->nblocks++;
+	bl->refs++;
+	bl->used = ++n->cache_clock;
+	n->cache_lines += bl->nlines;
+	n->cache_bytes += bl->b.len;
+	notify_cache_trim(n, bl);
+	return 0;
+}
+
+/* The highest seq the cache holds (0 when empty). */
+static int64_t notify_cache_top(const struct notify *n)
+{
+	return n->nblocks ? n->blocks[n->nblocks - 1]->hi : 0;
 }
 
 /* ---------------------------------------------------------------- serialization */
@@ -411,93 +480,146 @@ static int notify_direct_cb(void *ud, const struct store_event *ev)
 static int notify_fill_cb(void *ud, const struct store_event *ev)
 {
 	struct notify_read *r = ud;
-	struct notify_block *bl = r->n->filling;
+	struct notify_block *bl = r->bl;
+	if (ev->seq > r->bound) { /* the next block has it */
+		r->bounded = true;
+		return 1;
+	}
 	size_t off = bl->b.len;
 	if (notify_event_line(r->n, ev) ||
 	    buf_append(&bl->b, r->n->scratch.data, r->n->scratch.len)) {
 		r->failed = 1;
 		return 1;
 	}
-	notify_cache_push(r->k, ev->seq, ev->feed_id, bl, off, r->n->scratch.len);
+	bl->lines[bl->nlines++] = (struct notify_line){ev->seq, ev->feed_id, off, r->n->scratch.len};
+	bl->hi = ev->seq;
 	return 0;
 }
 
 /*
- * Reads up to replay_batch events after hi into cache k.  0, -1 on a store
- * error, 1 when events after hi may have been pruned (the subscribers there
- * must get cursor_expired from the direct path, never a silent skip).
+ * Reads up to replay_batch events after cursor into a new block, which
+ * goes into the cache; *out gets it with a reference for the caller (NULL
+ * when the read found nothing new).  0, -1 on a store error, 1 when events
+ * after cursor may have been pruned (the subscriber must get cursor_expired
+ * from the direct path, never a silent skip).
  */
-static int notify_cache_fill(struct notify *n, struct notify_cache *k)
+static int notify_cache_fill(struct notify *n, int64_t cursor, struct notify_block **out)
 {
-	struct notify_read r = {.n = n, .k = k};
+	size_t next = notify_cache_after(n, cursor);
+	struct notify_read r = {.n = n, .bound = next < n->nblocks ? n->blocks[next]->lo : INT64_MAX};
 	size_t got = 0;
-	int64_t last = k->hi, pruned = 0;
+	int64_t last = cursor, pruned = 0;
+	*out = NULL;
 	if (store_pruned_upto(n->store, &pruned) != STORE_OK)
 		return -1;
-	if (k->hi < pruned)
+	if (cursor < pruned)
 		return 1;
-	n->filling = calloc(1, sizeof *n->filling);
-	if (!n->filling)
+	struct notify_block *bl = calloc(1, sizeof *bl);
+	if (bl)
+		bl->lines = malloc(n->lim.replay_batch * sizeof *bl->lines);
+	if (!bl || !bl->lines) {
+		free(bl);
 		return -1;
-	n->filling->refs = 1; /* the fill's own reference */
-	enum store_err e = store_events_after(n->store, k->hi, NULL, 0, n->lim.replay_batch,
+	}
+	bl->refs = 1; /* the caller's */
+	bl->lo = bl->hi = cursor;
+	r.bl = bl;
+	enum store_err e = store_events_after(n->store, cursor, NULL, 0, n->lim.replay_batch,
 	                                      notify_fill_cb, &r, &got, &last);
-	struct buf *fb = &n->filling->b;
-	char *fit = fb->len && fb->len < fb->cap ? realloc(fb->data, fb->len) : NULL;
-	if (fit) { /* lines are found by offset: moving them is fine */
-		fb->data = fit;
-		fb->cap = fb->len;
-	}
-	notify_block_unref(n->filling);
-	n->filling = NULL;
 	if (e != STORE_OK || r.failed) {
-		notify_logf(n, 3, "reading events after %" PRId64 ": %s", k->hi,
+		notify_logf(n, 3, "reading events after %" PRId64 ": %s", cursor,
 		            e != STORE_OK ? store_errmsg(n->store) : "out of memory");
+		notify_block_unref(bl);
 		return -1;
 	}
-	/* A short read saw everything committed: the cache is complete up to head. */
-	if (got < n->lim.replay_batch && k->hi < n->head)
-		k->hi = n->head;
-	if (k->hi > n->head)
-		n->head = k->hi;
+	/* The block holds everything up to the next block, or, after a short
+	 * read that saw everything committed, up to the head. */
+	if (r.bounded)
+		bl->hi = r.bound;
+	else if (got < n->lim.replay_batch && bl->hi < n->head)
+		bl->hi = n->head < r.bound ? n->head : r.bound;
+	if (bl->hi > n->head)
+		n->head = bl->hi;
+	char *fit = bl->b.len && bl->b.len < bl->b.cap ? realloc(bl->b.data, bl->b.len) : NULL;
+	if (fit) { /* nobody refers to the lines yet: moving them is fine */
+		bl->b.data = fit;
+		bl->b.cap = bl->b.len;
+	}
+	struct notify_line *lines = bl->nlines && bl->nlines < n->lim.replay_batch
+	                                ? realloc(bl->lines, bl->nlines * sizeof *lines)
+	                                : NULL;
+	if (lines)
+		bl->lines = lines;
+	if (bl->hi == bl->lo || notify_cache_insert(n, bl)) {
+		notify_block_unref(bl);
+		return 0;
+	}
+	*out = bl;
 	return 0;
 }
 
-/*
- * Serves the client from the cache (its cursor is within [lo, hi]).
- * Wanted lines that lie back to back in one block go out in one copy:
- * a subscriber without a filter costs one memcpy per fill, not per line.
- */
-static void notify_cache_serve(struct notify_client *c, struct notify_cache *k)
+static void notify_block_release(const void *data, size_t len, void *ud)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	const struct notify_line *run = NULL; /* first line of the pending run */
-	size_t runlen = 0, sent = 0;
-	size_t i = notify_cache_find(k, c->cursor);
-	for (; i < k->count && sent < c->n->lim.replay_batch; i++) {
-		const struct notify_line *l = notify_cache_at(k, i);
-		c->cursor = l->seq;
-		if (!notify_feed_wanted(c, l->feed_id))
-			continue;
-		sent++;
-		if (run && l->block == run->block && l->off == run->off + runlen) {
-			runlen += l->len;
-			continue;
-		}
-		if (run)
-			evbuffer_add(out, run->block->b.data + run->off, runlen);
-		run = l;
-		runlen = l->len;
-	}
-	if (run)
-		evbuffer_add(out, run->block->b.data + run->off, runlen);
-	if (sent)
-		event_base_gettimeofday_cached(c->n->base, &c->last_queued);
-	if (i == k->count)
-		c->cursor = k->hi;
+	(void)data;
+	(void)len;
+	notify_block_unref(ud);
 }
 
-/* Reads the store directly (cursor before the cache).  0, or -1 after closing c. */
+/*
+ * Queues len bytes of block bl from offset off by reference: the output
+ * buffer holds a reference to the block (freed with its last one), so a
+ * hundred subscribers of one fill share its bytes and nothing is copied
+ * until the kernel takes them.
+ */
+static void notify_queue_run(struct evbuffer *out, struct notify_block *bl, size_t off, size_t len)
+{
+	bl->refs++;
+	if (evbuffer_add_reference(out, bl->b.data + off, len, notify_block_release, bl)) {
+		bl->refs--;
+		evbuffer_add(out, bl->b.data + off, len);
+	}
+}
+
+/*
+ * Serves the client from block bl (its cursor is within [lo, hi)).
+ * Wanted lines lie back to back in the block: a subscriber without a
+ * filter costs one evbuffer reference per block, not a copy per line.
+ */
+static void notify_block_serve(struct notify_client *c, struct notify_block *bl)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t a = 0, b = bl->nlines, run = 0, runlen = 0, sent = 0;
+	while (a < b) { /* the first line after the cursor */
+		size_t m = a + (b - a) / 2;
+		if (bl->lines[m].seq <= c->cursor)
+			a = m + 1;
+		else
+			b = m;
+	}
+	size_t i = a;
+	for (; i < bl->nlines && sent < c->n->lim.replay_batch; i++) {
+		const struct notify_line *l = &bl->lines[i];
+		c->cursor = l->seq;
+		if (!notify_feed_wanted(c, l->feed_id)) {
+			if (runlen)
+				notify_queue_run(out, bl, run, runlen);
+			runlen = 0;
+			continue;
+		}
+		sent++;
+		if (!runlen)
+			run = l->off;
+		runlen += l->len;
+	}
+	if (runlen)
+		notify_queue_run(out, bl, run, runlen);
+	if (sent)
+		event_base_gettimeofday_cached(c->n->base, &c->last_queued);
+	if (i == bl->nlines)
+		c->cursor = bl->hi;
+}
+
+/* Reads the store directly.  0, or -1 after closing c. */
 static int notify_direct_read(struct notify_client *c)
 {
 	struct notify *n = c->n;
@@ -526,58 +648,33 @@ static int notify_direct_read(struct notify_client *c)
 
 /*
  * One step of "read the events after the client's cursor": at most
- * replay_batch events.  Returns 0 when it made progress, -1 when it could
- * not (store error, or the client was closed).
+ * replay_batch events, from the cache, else from a new block read into
+ * the cache.  A subscriber with a feed filter replaying behind the cache
+ * reads the store directly instead: filling the cache would serialize
+ * every feed's events for a few of them.  Returns 0 when it made
+ * progress, -1 when it could not (store error, or the client was closed).
  */
-static bool notify_cache_covers(const struct notify_cache *k, int64_t cursor)
-{
-	return k->lo <= cursor && cursor <= k->hi;
-}
-
-/*
- * The cache to serve cursor from: the one that covers it, else the least
- * recently used one restarted at cursor.  A subscriber with a feed filter
- * replaying behind the caches reads the store directly instead (NULL):
- * filling a cache would serialize every feed's events for a few of them.
- */
-static struct notify_cache *notify_cache_pick(struct notify_client *c)
-{
-	struct notify *n = c->n;
-	struct notify_cache *victim = NULL;
-	int64_t top = INT64_MIN;
-	for (size_t i = 0; i < NOTIFY_CACHES; i++) {
-		struct notify_cache *k = &n->caches[i];
-		if (notify_cache_covers(k, c->cursor)) {
-			k->used = ++n->cache_clock;
-			return k;
-		}
-		if (!victim || k->used < victim->used)
-			victim = k;
-		if (k->hi > top)
-			top = k->hi;
-	}
-	if (c->feeds && c->cursor < top)
-		return NULL;
-	notify_cache_reset(victim, c->cursor);
-	victim->used = ++n->cache_clock;
-	return victim;
-}
-
 static int notify_read_step(struct notify_client *c)
 {
-	struct notify_cache *k = notify_cache_pick(c);
+	struct notify *n = c->n;
 	int64_t before = c->cursor;
-	if (k && c->cursor == k->hi && k->hi < c->n->head) {
-		int rc = notify_cache_fill(c->n, k);
+	struct notify_block *bl = notify_cache_lookup(n, c->cursor);
+	if (bl) {
+		notify_block_serve(c, bl);
+	} else if (c->feeds && c->cursor < notify_cache_top(n)) {
+		if (notify_direct_read(c))
+			return -1;
+	} else {
+		int rc = notify_cache_fill(n, c->cursor, &bl);
 		if (rc < 0)
 			return -1;
-		if (rc > 0)
-			k = NULL;
+		if (bl) {
+			notify_block_serve(c, bl);
+			notify_block_unref(bl);
+		} else if (notify_direct_read(c)) {
+			return -1;
+		}
 	}
-	if (k && notify_cache_covers(k, c->cursor))
-		notify_cache_serve(c, k);
-	else if (notify_direct_read(c))
-		return -1;
 	return c->cursor > before ? 0 : -1;
 }
 
@@ -734,6 +831,9 @@ static void notify_client_apply_limits(struct notify_client *c)
 	struct timeval stall = notify_tv(l->stall_timeout_ms);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, l->max_line + 2);
 	bufferevent_setwatermark(c->bev, EV_WRITE, l->output_limit / 2, 0);
+	/* libevent writes at most 16 KiB per callback by default: one wake-up
+	 * of the reader (and one loop turn here) per dozen lines */
+	bufferevent_set_max_single_write(c->bev, NOTIFY_MAX_WRITE);
 	bufferevent_set_timeouts(c->bev, NULL, &stall);
 }
 
@@ -941,6 +1041,14 @@ static void notify_hello(struct notify_client *c)
 	notify_client_queue_w(c, &w);
 }
 
+static void notify_drained_cb(struct evbuffer *b, const struct evbuffer_cb_info *info, void *ud)
+{
+	struct notify_client *c = ud;
+	(void)b;
+	if (info->n_deleted)
+		event_base_gettimeofday_cached(c->n->base, &c->last_drained);
+}
+
 static void notify_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
                              int salen, void *ud)
 {
@@ -953,6 +1061,11 @@ static void notify_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struc
 		c->bev = bufferevent_socket_new(n->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c && c->bev)
 		c->timer = evtimer_new(n->base, notify_client_timer_cb, c);
+	if (c && c->timer &&
+	    !evbuffer_add_cb(bufferevent_get_output(c->bev), notify_drained_cb, c)) {
+		event_free(c->timer);
+		c->timer = NULL;
+	}
 	if (!c || !c->bev || !c->timer) {
 		notify_logf(n, 3, "out of memory accepting a subscriber");
 		if (c && c->bev)
@@ -964,6 +1077,7 @@ static void notify_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struc
 	}
 	c->n = n;
 	c->id = ++n->next_id;
+	event_base_gettimeofday_cached(n->base, &c->last_drained);
 	TAILQ_INSERT_TAIL(&n->clients, c, entry);
 	n->nconns++;
 	n->nclients++;
@@ -1116,27 +1230,6 @@ int notify_listen_path(struct notify *n, const char *path, unsigned mode, char *
 
 /* ---------------------------------------------------------------- the server */
 
-static void notify_caches_free(struct notify *n)
-{
-	for (size_t i = 0; i < NOTIFY_CACHES; i++) {
-		struct notify_cache *k = &n->caches[i];
-		if (k->ring) {
-			notify_cache_reset(k, 0);
-			free(k->ring);
-		}
-		memset(k, 0, sizeof *k);
-	}
-}
-
-static int notify_caches_init(struct notify *n)
-{
-	for (size_t i = 0; i < NOTIFY_CACHES; i++)
-		if (notify_cache_init(&n->caches[i], n->lim.cache_events, n->lim.cache_bytes,
-		                      n->head))
-			return -1;
-	return 0;
-}
-
 struct notify *notify_new(struct event_base *base, struct store *store,
                           const struct notify_limits *l, notify_log_fn log, void *log_ud)
 {
@@ -1156,8 +1249,7 @@ struct notify *notify_new(struct event_base *base, struct store *store,
 	snprintf(n->epoch, sizeof n->epoch, "%s", store_epoch(store));
 	n->reap = event_new(base, -1, 0, notify_reap_cb, n);
 	n->listen_retry = evtimer_new(base, notify_listen_retry_cb, n);
-	if (!n->reap || !n->listen_retry || store_head(store, &n->head) != STORE_OK ||
-	    notify_caches_init(n)) {
+	if (!n->reap || !n->listen_retry || store_head(store, &n->head) != STORE_OK) {
 		notify_free(n);
 		return NULL;
 	}
@@ -1178,28 +1270,23 @@ void notify_committed(struct notify *n, int64_t first_seq, int64_t last_seq)
 
 void notify_forget(struct notify *n)
 {
-	for (size_t i = 0; i < NOTIFY_CACHES; i++)
-		notify_cache_reset(&n->caches[i], n->caches[i].hi);
+	notify_cache_clear(n);
 }
 
 void notify_set_limits(struct notify *n, const struct notify_limits *l)
 {
 	struct notify_client *c;
-	struct notify_limits old = n->lim;
 	n->lim = *l;
 	notify_limits_sane(&n->lim);
-	if (n->lim.cache_events != old.cache_events || n->lim.cache_bytes != old.cache_bytes) {
-		notify_caches_free(n);
-		if (notify_caches_init(n)) { /* out of memory: keep going with the old size */
-			n->lim.cache_events = old.cache_events;
-			n->lim.cache_bytes = old.cache_bytes;
-			notify_caches_free(n);
-			notify_caches_init(n);
-		}
-	}
+	notify_cache_trim(n, NULL);
 	TAILQ_FOREACH(c, &n->clients, entry)
 	if (!(c->flags & NC_GONE))
 		notify_client_apply_limits(c);
+}
+
+size_t notify_cache_bytes(const struct notify *n)
+{
+	return n->cache_bytes;
 }
 
 size_t notify_client_count(const struct notify *n)
@@ -1276,7 +1363,8 @@ void notify_free(struct notify *n)
 		event_free(n->reap);
 	if (n->listen_retry)
 		event_free(n->listen_retry);
-	notify_caches_free(n);
+	notify_cache_clear(n);
+	free(n->blocks);
 	buf_free(&n->scratch);
 	free(n);
 }

@@ -42,13 +42,19 @@
  * Delivery: each subscriber has a cursor.  Whenever it is behind the head
  * (after notify_committed, after subscribing, when its output drains)
  * the one read path runs: events after its cursor, with its feed filter,
- * at most replay_batch per step, from bounded caches of serialized lines
- * in front of store_events_after (one following the head, one for a
- * replay that many subscribers make at once).  Past output_limit
- * bytes pending the subscriber is not read for until its output drains
- * below half the limit.  Events are therefore sent only after COMMIT, in
- * cursor order, at least once, and the daemon holds at most
- * output_limit + one batch per subscriber.
+ * at most replay_batch per step, from a bounded cache of serialized lines
+ * in front of store_events_after.  The cache is a set of blocks (one read
+ * from the store each, sorted by seq, never overlapping) shared by every
+ * subscriber: output buffers queue references to a block's bytes, not
+ * copies, so an event is read and serialized once however many
+ * subscribers get it, and libevent writes each subscriber's pending lines
+ * in one writev.  Blocks that every reading subscriber has passed use at
+ * most a quarter of the cache; a subscriber whose output has not drained
+ * for a second is not waited for (it resumes from the store).  Past
+ * output_limit bytes pending the subscriber is not read for until its
+ * output drains below half the limit.  Events are therefore sent only
+ * after COMMIT, in cursor order, at least once, and the daemon holds at
+ * most the cache plus output_limit + one batch per subscriber.
  *
  * The process must ignore SIGPIPE (a subscriber that went away is seen
  * as a write error).
@@ -76,8 +82,8 @@ struct notify_limits {
 	int64_t stall_timeout_ms; /* output pending, nothing written (client_stall_timeout, 60 s) */
 	int64_t heartbeat_ms;     /* quiet interval before {"ev":"hb"} (heartbeat, 30 s); 0 = off */
 	size_t replay_batch;      /* events read per step (replay_batch, 256) */
-	size_t cache_events;      /* serialized event lines kept per cache (4096) */
-	size_t cache_bytes;       /* bytes of those lines, both caches together (8 MiB) */
+	size_t cache_events;      /* serialized event lines cached (event_cache_events, 32768) */
+	size_t cache_bytes;       /* bytes of those lines (event_cache, 32 MiB); 0 = no cache */
 };
 void notify_limits_default(struct notify_limits *l);
 
@@ -130,6 +136,8 @@ size_t notify_connection_count(const struct notify *n);
 size_t notify_output_bytes(const struct notify *n);
 /* The largest of those per connection. */
 size_t notify_output_bytes_max(const struct notify *n);
+/* Bytes of serialized event lines in the cache (for metrics and tests). */
+size_t notify_cache_bytes(const struct notify *n);
 
 /*
  * Stops accepting, queues {"ev":"shutdown"} to every connection and closes

@@ -87,6 +87,8 @@ START_TEST(defaults_match_the_documented_values)
 	ck_assert_int_eq(c.client_stall_timeout, 60);
 	ck_assert_int_eq(c.heartbeat, 30);
 	ck_assert_uint_eq(c.replay_batch, 256);
+	ck_assert_uint_eq(c.event_cache, 32u << 20);
+	ck_assert_uint_eq(c.event_cache_events, 32768);
 	ck_assert_uint_eq(c.retain_items, 1000);
 	ck_assert_uint_eq(c.retain_days, 0);
 	ck_assert_int_eq(c.busy_timeout, 5);

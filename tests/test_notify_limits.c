@@ -355,6 +355,104 @@ START_TEST(every_cache_size_delivers_every_event_once_in_order)
 }
 END_TEST
 
+/* ---- event_cache ---- */
+
+static void small_cache(struct notify_limits *l)
+{
+	l->cache_bytes = 64 * 1024;
+	l->cache_events = 100000;
+	l->replay_batch = 32;
+	l->output_limit = 16 * 1024;
+}
+
+START_TEST(event_cache_never_holds_more_than_its_limit)
+{
+	start(small_cache);
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
+	int64_t head = 0;
+	for (int round = 0; round < 4; round++) /* ~600 KB of lines */
+		head = nh_commit(&h, feed, 500);
+	struct nh_client *c = nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}");
+	struct nh_client *d = nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}");
+	size_t most = 0;
+	for (int64_t s = 1; s <= head; s++) {
+		nh_expect_item(&h, c, s);
+		if (s % 2)
+			nh_expect_item(&h, d, (s + 1) / 2);
+		size_t now = notify_cache_bytes(h.n);
+		ck_assert_uint_le(now, h.lim.cache_bytes);
+		if (now > most)
+			most = now;
+	}
+	for (int64_t s = head / 2 + 1; s <= head; s++)
+		nh_expect_item(&h, d, s);
+	ck_assert_uint_gt(most, h.lim.cache_bytes / 2); /* it was really used */
+	nh_close(c);
+	nh_close(d);
+}
+END_TEST
+
+/* Lines of the events every reader passed, and the newest block. */
+#define PASSED_BOUND(l, batch) ((l).cache_bytes / 4 + (batch) * LINE_MAX_BYTES)
+
+START_TEST(event_cache_keeps_a_quarter_for_events_every_reader_passed)
+{
+	start(small_cache);
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
+	struct nh_client *c = nh_sub(&h, "{\"op\":\"sub\"}");
+	nh_expect_live(&h, c, 0);
+	for (int round = 0; round < 40; round++) { /* 800 events, ~240 KB of lines */
+		int64_t last = nh_commit(&h, feed, 20);
+		for (int64_t s = last - 19; s <= last; s++)
+			nh_expect_item(&h, c, s);
+		ck_assert_uint_le(notify_cache_bytes(h.n), PASSED_BOUND(h.lim, 20));
+	}
+	ck_assert_uint_gt(notify_cache_bytes(h.n), 0);
+	nh_close(c);
+}
+END_TEST
+
+static double wait_until;
+
+static int waited(struct nh *hh)
+{
+	(void)hh;
+	return nh_clock() >= wait_until;
+}
+
+START_TEST(subscriber_whose_output_never_drains_does_not_hold_the_event_cache)
+{
+	start(small_cache);
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
+	struct nh_client *stalled = nh_sub(&h, "{\"op\":\"sub\"}");
+	struct nh_client *reader = nh_sub(&h, "{\"op\":\"sub\"}");
+	nh_expect_live(&h, reader, 0);
+	int64_t last = 0;
+	/* fill the socket buffer, then the daemon's output for the stalled one */
+	for (int round = 0; round < 200 && notify_output_bytes_max(h.n) < h.lim.output_limit / 2;
+	     round++) {
+		last = nh_commit(&h, feed, 100);
+		for (int64_t s = last - 99; s <= last; s++)
+			nh_expect_item(&h, reader, s);
+	}
+	ck_assert_uint_ge(notify_output_bytes_max(h.n), h.lim.output_limit / 2);
+	wait_until = nh_clock() + 1.2; /* longer than a subscriber may stall */
+	nh_until(&h, waited);
+	for (int round = 0; round < 40; round++) { /* ~240 KB of lines: past the limit */
+		last = nh_commit(&h, feed, 20);
+		for (int64_t s = last - 19; s <= last; s++)
+			nh_expect_item(&h, reader, s);
+		ck_assert_uint_le(notify_cache_bytes(h.n), PASSED_BOUND(h.lim, 20));
+	}
+	/* and when it reads again it loses nothing */
+	int live = 0;
+	for (int64_t s = 1; s <= last; s++)
+		expect_item_after_live(stalled, s, &live);
+	nh_close(stalled);
+	nh_close(reader);
+}
+END_TEST
+
 static void defaults(struct notify_limits *l)
 {
 	(void)l;
@@ -406,6 +504,9 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, slow_replay_of_a_long_backlog_stays_bounded_and_complete);
 	tcase_add_test(tc, client_stalled_with_output_pending_is_disconnected);
 	tcase_add_test(tc, reload_with_other_cache_and_batch_sizes_loses_nothing);
+	tcase_add_test(tc, event_cache_never_holds_more_than_its_limit);
+	tcase_add_test(tc, event_cache_keeps_a_quarter_for_events_every_reader_passed);
+	tcase_add_test(tc, subscriber_whose_output_never_drains_does_not_hold_the_event_cache);
 	tcase_add_test(tc, lagging_client_overtaken_by_retention_gets_cursor_expired_not_a_gap);
 	tcase_add_loop_test(tc, every_cache_size_delivers_every_event_once_in_order, 0,
 	                    (int)(sizeof cache_sizes / sizeof cache_sizes[0]));
