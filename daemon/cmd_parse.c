@@ -7,9 +7,11 @@
  * {"format", "items": [...], "feed", "wellformed", "error"}.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "feed.h"
@@ -44,8 +46,9 @@ static int cmd_parse_open(struct cmd_parse_out *o, enum feed_format f)
 static int cmd_parse_item(void *ud, const struct feed_item *it)
 {
 	struct cmd_parse_out *o = ud;
+	const size_t *len = parse_item_lengths(o->p, it);
 	if (cmd_parse_open(o, parse_format(o->p)) || (o->nitems && buf_append(&o->b, ",", 1)) ||
-	    json_item(&o->b, it))
+	    (len ? json_item_len(&o->b, it, len) : json_item(&o->b, it)))
 		return -1;
 	o->nitems++;
 	if (o->b.len >= CMD_PARSE_OUT_BUF)
@@ -123,8 +126,8 @@ int cmd_parse(int argc, char **argv)
 
 	struct cmd_parse_out o = {0};
 	bool is_stdin = !strcmp(file, "-");
-	FILE *in = is_stdin ? stdin : fopen(file, "rb");
-	if (!in) {
+	int fd = is_stdin ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		char msg[512];
 		snprintf(msg, sizeof msg, "cannot open %s: %s", file, strerror(errno));
 		cmd_parse_close(&o, FEED_FORMAT_UNKNOWN, NULL, false, msg);
@@ -136,25 +139,29 @@ int cmd_parse(int argc, char **argv)
 	struct parse_opts opts = {.base_url = base};
 	parse_limits_default(&opts.limits);
 	o.p = parse_new(&opts, cmd_parse_item, &o);
-	char *chunk = malloc(CMD_PARSE_CHUNK);
-	if (!o.p || !chunk) {
+	if (!o.p) {
 		fprintf(stderr, "feedd parse: out of memory\n");
-		parse_free(o.p);
-		free(chunk);
 		if (!is_stdin)
-			fclose(in);
+			close(fd);
 		return 1;
 	}
-	size_t n;
+	/* read(2) straight into the parser's input buffer (expat's own while
+	 * the document is plain UTF-8): no copy between the kernel and expat */
 	bool read_err = false;
-	while ((n = fread(chunk, 1, CMD_PARSE_CHUNK, in)) > 0)
-		if (parse_chunk(o.p, chunk, n))
+	for (;;) {
+		void *room = parse_buffer(o.p, CMD_PARSE_CHUNK);
+		if (!room)
 			break;
-	if (ferror(in))
-		read_err = true;
-	free(chunk);
+		ssize_t n = read(fd, room, CMD_PARSE_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			read_err = true;
+		if (n <= 0 || parse_buffer_done(o.p, (size_t)n))
+			break;
+	}
 	if (!is_stdin)
-		fclose(in);
+		close(fd);
 
 	int ok = parse_finish(o.p);
 	bool wf = parse_wellformed(o.p);

@@ -112,6 +112,15 @@ struct parse *parse_new(const struct parse_opts *opts, parse_item_fn on_item, vo
 int parse_chunk(struct parse *p, const void *buf, size_t len);
 
 /*
+ * The same as parse_chunk without a copy: parse_buffer returns room for up
+ * to len bytes of the next input (NULL when the parse cannot go on); read
+ * n <= len bytes into it, then call parse_buffer_done(p, n).  The room is
+ * valid until the next call of a parse_ function.
+ */
+void *parse_buffer(struct parse *p, size_t len);
+int parse_buffer_done(struct parse *p, size_t n);
+
+/*
  * End of input: completes what can be completed (a truncated document
  * keeps every item completed before the break).  Returns 0 when anything
  * could be parsed (a feed root or an item), -1 when nothing could.
@@ -127,6 +136,12 @@ const char *parse_error(const struct parse *p);
 /* A limit that cut the document short ("item limit 10000 reached"), or NULL. */
 const char *parse_limit_hit(const struct parse *p);
 size_t parse_item_count(const struct parse *p);
+/*
+ * Called from the parse_item_fn callback with the item it was handed: the
+ * byte lengths of its id, title, link, author, summary and content (0 for
+ * NULL), for json_item_len.  NULL for any other item.
+ */
+const size_t *parse_item_lengths(const struct parse *p, const struct feed_item *it);
 
 void parse_free(struct parse *p);
 
@@ -168,6 +183,11 @@ int json_str(struct buf *b, const char *s, size_t n);
 
 /* The item / feed objects of the `feedd parse` contract (keys with no value omitted). */
 int json_item(struct buf *b, const struct feed_item *it);
+/* json_item with the byte lengths of the item's id, title, link, author,
+ * summary and content known (in that order; 0 for NULL), e.g. from
+ * parse_item_lengths: the same output without measuring the strings. */
+#define JSON_ITEM_NSTR 6
+int json_item_len(struct buf *b, const struct feed_item *it, const size_t len[JSON_ITEM_NSTR]);
 int json_meta(struct buf *b, const struct feed_meta *m);
 
 /* ---- OPML (parsers/opml.c) ---- */

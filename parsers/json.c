@@ -396,44 +396,105 @@ static int json_str_onepass(struct buf *b, const unsigned char *s, size_t n)
  */
 #define JSON_B32(c) _mm256_set1_epi8((char)(c))
 
-__attribute__((target("avx2"))) static inline __m256i json_ge32(__m256i x, unsigned char c)
+/*
+ * UTF-8 errors in the block x (after the block prev), by table lookups on
+ * the nibbles of each byte and of the byte before it (the method of
+ * Keiser and Lemire, "Validating UTF-8 in less than one instruction per
+ * byte", 2021): each table gives the error classes a nibble allows, and a
+ * byte pair is wrong when all three agree; whether a byte must be the 3rd
+ * or 4th of a sequence comes from the lead bytes two and three back.
+ * U+2028 / U+2029 (E2 80 A8 / A9) count as errors too.  Non-zero: bad.
+ */
+enum {
+	JSON_TOO_SHORT = 1 << 0,   /* lead byte not followed by a continuation */
+	JSON_TOO_LONG = 1 << 1,	   /* continuation after ASCII */
+	JSON_OVERLONG_3 = 1 << 2,  /* E0 80..9F */
+	JSON_TOO_LARGE = 1 << 3,   /* F4 90.., F5.. */
+	JSON_SURROGATE = 1 << 4,   /* ED A0..BF */
+	JSON_OVERLONG_2 = 1 << 5,  /* C0, C1 */
+	JSON_TOO_LARGE_1000 = 1 << 6,
+	JSON_OVERLONG_4 = 1 << 6,  /* F0 80..8F */
+	JSON_TWO_CONTS = 1 << 7,   /* continuation after continuation */
+	JSON_CARRY = JSON_TOO_SHORT | JSON_TOO_LONG | JSON_TWO_CONTS,
+};
+
+#define JSON_TAB16(...) _mm256_setr_epi8(__VA_ARGS__, __VA_ARGS__)
+
+/* The pass's constants.  Built once per string and hidden from the
+ * optimizer (json_k32_init): as plain constants GCC rebuilds each splat in
+ * every iteration of the loop. */
+struct json_k32 {
+	__m256i nib, e0, f0, hi, e2, fe, a8, tab1h, tab1l, tab2h, q, bs, ctl;
+};
+
+__attribute__((target("avx2"))) static inline void json_k32_init(struct json_k32 *k)
 {
-	return _mm256_cmpeq_epi8(_mm256_max_epu8(x, JSON_B32(c)), x);
+	const char tl = JSON_CARRY | JSON_TOO_LARGE | JSON_TOO_LARGE_1000;
+	const char cont = JSON_TOO_LONG | JSON_OVERLONG_2 | JSON_TWO_CONTS;
+
+	k->nib = JSON_B32(0x0f);
+	k->e0 = JSON_B32(0xe0 - 0x80);
+	k->f0 = JSON_B32(0xf0 - 0x80);
+	k->hi = JSON_B32(0x80);
+	k->e2 = JSON_B32(0xe2);
+	k->fe = JSON_B32(0xfe);
+	k->a8 = JSON_B32(0xa8);
+	k->q = JSON_B32('"');
+	k->bs = JSON_B32('\\');
+	k->ctl = JSON_B32(0x1f);
+	/* error classes allowed by the high nibble of the byte before */
+	k->tab1h = JSON_TAB16(
+		JSON_TOO_LONG, JSON_TOO_LONG, JSON_TOO_LONG, JSON_TOO_LONG, JSON_TOO_LONG,
+		JSON_TOO_LONG, JSON_TOO_LONG, JSON_TOO_LONG, JSON_TWO_CONTS, JSON_TWO_CONTS,
+		JSON_TWO_CONTS, JSON_TWO_CONTS, JSON_TOO_SHORT | JSON_OVERLONG_2, JSON_TOO_SHORT,
+		JSON_TOO_SHORT | JSON_OVERLONG_3 | JSON_SURROGATE,
+		JSON_TOO_SHORT | JSON_TOO_LARGE | JSON_TOO_LARGE_1000 | JSON_OVERLONG_4);
+	/* ... by its low nibble */
+	k->tab1l = JSON_TAB16(
+		JSON_CARRY | JSON_OVERLONG_3 | JSON_OVERLONG_2 | JSON_OVERLONG_4,
+		JSON_CARRY | JSON_OVERLONG_2, JSON_CARRY, JSON_CARRY, JSON_CARRY | JSON_TOO_LARGE,
+		tl, tl, tl, tl, tl, tl, tl, tl, tl | JSON_SURROGATE, tl, tl);
+	/* ... by the high nibble of the byte itself */
+	k->tab2h = JSON_TAB16(
+		JSON_TOO_SHORT, JSON_TOO_SHORT, JSON_TOO_SHORT, JSON_TOO_SHORT, JSON_TOO_SHORT,
+		JSON_TOO_SHORT, JSON_TOO_SHORT, JSON_TOO_SHORT,
+		cont | JSON_OVERLONG_3 | JSON_TOO_LARGE_1000 | JSON_OVERLONG_4,
+		cont | JSON_OVERLONG_3 | JSON_TOO_LARGE, cont | JSON_SURROGATE | JSON_TOO_LARGE,
+		cont | JSON_SURROGATE | JSON_TOO_LARGE, JSON_TOO_SHORT, JSON_TOO_SHORT,
+		JSON_TOO_SHORT, JSON_TOO_SHORT);
+	__asm__("" : "+x"(k->nib), "+x"(k->e0), "+x"(k->f0), "+x"(k->hi), "+x"(k->e2),
+		"+x"(k->fe), "+x"(k->a8));
+	__asm__("" : "+x"(k->tab1h), "+x"(k->tab1l), "+x"(k->tab2h), "+x"(k->q), "+x"(k->bs),
+		"+x"(k->ctl));
 }
 
-__attribute__((target("avx2"))) static inline unsigned json_utf8_block_bad32(__m256i x, __m256i prev)
+__attribute__((target("avx2"))) static inline __m256i json_utf8_err32(const struct json_k32 *k,
+								      __m256i x, __m256i prev)
 {
 	__m256i t = _mm256_permute2x128_si256(prev, x, 0x21);
 	__m256i p1 = _mm256_alignr_epi8(x, t, 15), p2 = _mm256_alignr_epi8(x, t, 14),
 		p3 = _mm256_alignr_epi8(x, t, 13);
-	__m256i is_cont = _mm256_cmpgt_epi8(JSON_B32(0xc0), x);
-	__m256i must = _mm256_or_si256(_mm256_or_si256(json_ge32(p1, 0xc0), json_ge32(p2, 0xe0)),
-				       json_ge32(p3, 0xf0));
-	__m256i err = _mm256_xor_si256(is_cont, must);
-	err = _mm256_or_si256(err, _mm256_cmpeq_epi8(_mm256_and_si256(x, JSON_B32(0xfe)), JSON_B32(0xc0)));
-	err = _mm256_or_si256(err, json_ge32(x, 0xf5));
-	err = _mm256_or_si256(err, _mm256_and_si256(_mm256_cmpeq_epi8(p1, JSON_B32(0xe0)),
-						    _mm256_cmpgt_epi8(JSON_B32(0xa0), x)));
-	err = _mm256_or_si256(err, _mm256_and_si256(_mm256_cmpeq_epi8(p1, JSON_B32(0xed)),
-						    _mm256_cmpgt_epi8(x, JSON_B32(0x9f))));
-	err = _mm256_or_si256(err, _mm256_and_si256(_mm256_cmpeq_epi8(p1, JSON_B32(0xf0)),
-						    _mm256_cmpgt_epi8(JSON_B32(0x90), x)));
-	err = _mm256_or_si256(err, _mm256_and_si256(_mm256_cmpeq_epi8(p1, JSON_B32(0xf4)),
-						    _mm256_cmpgt_epi8(x, JSON_B32(0x8f))));
-	err = _mm256_or_si256(
-		err, _mm256_and_si256(_mm256_and_si256(_mm256_cmpeq_epi8(p2, JSON_B32(0xe2)),
-						       _mm256_cmpeq_epi8(p1, JSON_B32(0x80))),
-				      _mm256_cmpeq_epi8(_mm256_and_si256(x, JSON_B32(0xfe)), JSON_B32(0xa8))));
-	return (unsigned)_mm256_movemask_epi8(err);
+	__m256i b1h = _mm256_shuffle_epi8(k->tab1h, _mm256_and_si256(_mm256_srli_epi16(p1, 4), k->nib));
+	__m256i b1l = _mm256_shuffle_epi8(k->tab1l, _mm256_and_si256(p1, k->nib));
+	__m256i b2h = _mm256_shuffle_epi8(k->tab2h, _mm256_and_si256(_mm256_srli_epi16(x, 4), k->nib));
+	__m256i special = _mm256_and_si256(_mm256_and_si256(b1h, b1l), b2h);
+	/* only 111xxxxx two back and 1111xxxx three back stay >= 0x80 */
+	__m256i must23 = _mm256_or_si256(_mm256_subs_epu8(p2, k->e0), _mm256_subs_epu8(p3, k->f0));
+	__m256i err = _mm256_xor_si256(special, _mm256_and_si256(must23, k->hi));
+	__m256i ls = _mm256_and_si256(_mm256_and_si256(_mm256_cmpeq_epi8(p2, k->e2),
+						       _mm256_cmpeq_epi8(p1, k->hi)),
+				      _mm256_cmpeq_epi8(_mm256_and_si256(x, k->fe), k->a8));
+	return _mm256_or_si256(err, ls);
 }
 
 __attribute__((target("avx2"))) static int json_str_onepass32(struct buf *b, const unsigned char *s,
 							      size_t n)
 {
-	const __m256i q = JSON_B32('"'), bs = JSON_B32('\\'), ctl = JSON_B32(0x1f);
-	__m256i prev = _mm256_setzero_si256();
+	struct json_k32 k;
+	__m256i prev = _mm256_setzero_si256(), err = _mm256_setzero_si256();
 	unsigned prev_hi = 0;
 	size_t i = 0, run = 0;
+	json_k32_init(&k);
 	for (;; i += 32) {
 		__m256i x;
 		uint32_t valid = 0xffffffffu;
@@ -447,12 +508,14 @@ __attribute__((target("avx2"))) static int json_str_onepass32(struct buf *b, con
 			x = _mm256_loadu_si256((const __m256i *)t);
 			valid = (uint32_t)((1ull << (n - i)) - 1);
 		}
+		/* an ASCII block after an ASCII block cannot be wrong; the zero
+		 * padding of the tail shows a sequence cut by the end */
 		unsigned hi = (unsigned)_mm256_movemask_epi8(x);
-		if ((hi || prev_hi || tail) && json_utf8_block_bad32(x, prev))
-			return 1;
-		__m256i hit = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, q),
-							      _mm256_cmpeq_epi8(x, bs)),
-					      _mm256_cmpeq_epi8(_mm256_min_epu8(x, ctl), x));
+		if (hi | prev_hi | tail)
+			err = _mm256_or_si256(err, json_utf8_err32(&k, x, prev));
+		__m256i hit = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, k.q),
+							      _mm256_cmpeq_epi8(x, k.bs)),
+					      _mm256_cmpeq_epi8(_mm256_min_epu8(x, k.ctl), x));
 		uint32_t m = (uint32_t)_mm256_movemask_epi8(hit) & valid;
 		if (m && json_escape_hits(b, s, n, i, m, &run))
 			return -1;
@@ -461,6 +524,8 @@ __attribute__((target("avx2"))) static int json_str_onepass32(struct buf *b, con
 		prev = x;
 		prev_hi = hi;
 	}
+	if (!_mm256_testz_si256(err, err))
+		return 1; /* not clean: the caller starts over */
 	return buf_append(b, s + run, n - run);
 }
 #endif
@@ -529,16 +594,21 @@ int json_str(struct buf *b, const char *str, size_t n)
 	return buf_append(b, "\"", 1);
 }
 
-/* ,"key":"value" (or without the comma for the first key). */
-static int json_kv_str(struct buf *b, bool *first, const char *key, const char *v)
+/* ,"key":"value" (or without the comma for the first key); v has n bytes. */
+static int json_kv_strn(struct buf *b, bool *first, const char *key, const char *v, size_t n)
 {
-	if (!v || !*v)
+	if (!v || !n)
 		return 0;
 	if (buf_append(b, *first ? "\"" : ",\"", *first ? 1 : 2) || buf_puts(b, key) ||
-	    buf_append(b, "\":", 2) || json_str(b, v, strlen(v)))
+	    buf_append(b, "\":", 2) || json_str(b, v, n))
 		return -1;
 	*first = false;
 	return 0;
+}
+
+static int json_kv_str(struct buf *b, bool *first, const char *key, const char *v)
+{
+	return json_kv_strn(b, first, key, v, v ? strlen(v) : 0);
 }
 
 static int json_kv_date(struct buf *b, bool *first, const char *key, int64_t t)
@@ -593,17 +663,17 @@ static int json_enclosures(struct buf *b, const struct feed_item *it)
 	return buf_append(b, "]", 1);
 }
 
-int json_item(struct buf *b, const struct feed_item *it)
+int json_item_len(struct buf *b, const struct feed_item *it, const size_t len[JSON_ITEM_NSTR])
 {
 	bool first = true;
-	if (buf_append(b, "{", 1) || json_kv_str(b, &first, "id", it->id) ||
-	    json_kv_str(b, &first, "title", it->title) ||
-	    json_kv_str(b, &first, "link", it->link) ||
-	    json_kv_str(b, &first, "author", it->author) ||
+	if (buf_append(b, "{", 1) || json_kv_strn(b, &first, "id", it->id, len[0]) ||
+	    json_kv_strn(b, &first, "title", it->title, len[1]) ||
+	    json_kv_strn(b, &first, "link", it->link, len[2]) ||
+	    json_kv_strn(b, &first, "author", it->author, len[3]) ||
 	    json_kv_date(b, &first, "published", it->published) ||
 	    json_kv_date(b, &first, "updated", it->updated) ||
-	    json_kv_str(b, &first, "summary", it->summary) ||
-	    json_kv_str(b, &first, "content", it->content))
+	    json_kv_strn(b, &first, "summary", it->summary, len[4]) ||
+	    json_kv_strn(b, &first, "content", it->content, len[5]))
 		return -1;
 	/* The arrays need a leading comma; fake one when they come first. */
 	if (first && (it->ncategories || it->nenclosures)) {
@@ -618,6 +688,16 @@ int json_item(struct buf *b, const struct feed_item *it)
 		return -1;
 	}
 	return buf_append(b, "}", 1);
+}
+
+int json_item(struct buf *b, const struct feed_item *it)
+{
+	const char *s[JSON_ITEM_NSTR] = {it->id, it->title, it->link, it->author, it->summary,
+					 it->content};
+	size_t len[JSON_ITEM_NSTR];
+	for (int i = 0; i < JSON_ITEM_NSTR; i++)
+		len[i] = s[i] ? strlen(s[i]) : 0;
+	return json_item_len(b, it, len);
 }
 
 int json_meta(struct buf *b, const struct feed_meta *m)

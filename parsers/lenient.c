@@ -149,6 +149,11 @@ size_t lx_depth(const struct lx *l)
 	return l->depth;
 }
 
+const size_t *lx_depth_ref(const struct lx *l)
+{
+	return &l->depth;
+}
+
 /* ---- element stack and bindings ---- */
 
 int lx_bind(struct lx *l, const char *prefix, const char *uri)

@@ -41,6 +41,8 @@ int lx_close(struct lx *l, struct lx_name *out);
 int lx_bind(struct lx *l, const char *prefix, const char *uri);
 /* Open elements, including those deeper than max_depth. */
 size_t lx_depth(const struct lx *l);
+/* The same, as a counter to read directly (it lives as long as l). */
+const size_t *lx_depth_ref(const struct lx *l);
 
 /* The attributes of a start tag's bytes tag[0..len) ("<name ...>"), read
  * as the tolerant tokenizer reads them, namespaces resolved in the current

@@ -297,7 +297,9 @@ struct parse {
 	struct enclosure_list encl, media;
 
 	size_t nitems;
-	/* delivery scratch */
+	/* delivery scratch; the item being delivered and its string lengths */
+	const struct feed_item *cur;
+	size_t cur_len[JSON_ITEM_NSTR];
 	char **catv;
 	size_t catv_cap;
 	struct feed_enclosure *enclv;
@@ -1104,8 +1106,15 @@ static void parse_item_end(struct parse *p, const char *base)
 		.enclosures = p->enclv,
 		.nenclosures = el->n,
 	};
+	static const unsigned char order[JSON_ITEM_NSTR] = {F_ID,      F_TITLE,   F_LINK,
+							    F_AUTHOR,  F_SUMMARY, F_CONTENT};
+	for (int i = 0; i < JSON_ITEM_NSTR; i++)
+		p->cur_len[i] = parse_slot_str(&f->s[order[i]]) ? f->s[order[i]].b.len : 0;
 	p->nitems++;
-	if (p->on_item && p->on_item(p->ud, &it)) {
+	p->cur = &it;
+	int stop = p->on_item && p->on_item(p->ud, &it);
+	p->cur = NULL;
+	if (stop) {
 		p->stopped = true;
 		xr_stop(p->xr);
 	}
@@ -1589,11 +1598,12 @@ static void parse_on_end(void *ud, const char *ns, const char *local)
 	p->nfr--;
 }
 
-static void parse_on_text(void *ud, const char *s, size_t len)
+/* Text that is not plain character data for the capture buffer's spare
+ * room: the first text of the capturing element, markup serialization,
+ * a full buffer or the field cap. */
+static __attribute__((noinline)) void parse_on_text_slow(struct parse *p, const char *s,
+							 size_t len)
 {
-	struct parse *p = ud;
-	if (!p->cap.on || p->cap.suppress)
-		return;
 	if (p->nfr - 1 == p->cap.at && !p->cap.top_text) {
 		for (size_t i = 0; i < len; i++)
 			if (!parse_is_ws(s[i])) {
@@ -1605,18 +1615,29 @@ static void parse_on_text(void *ud, const char *s, size_t len)
 		parse_cap_escaped(p, s, len, false);
 		return;
 	}
+	parse_cap_append(p, s, len);
+}
+
+static void parse_on_text(void *ud, const char *s, size_t len)
+{
+	struct parse *p = ud;
+	if (!p->cap.on || p->cap.suppress)
+		return;
 	/* the hot path: room in the buffer and under the field cap (the
 	 * terminating NUL is written when the capture ends) */
 	struct buf *t = &p->text;
-	if (len < t->cap - t->len && t->len + len <= p->o.limits.max_field) {
-		if (len == 1) /* entity references come one character at a time */
-			t->data[t->len] = s[0];
-		else
-			memcpy(t->data + t->len, s, len);
+	if ((p->cap.top_text || p->nfr - 1 != p->cap.at) &&
+	    !(p->cap.tc >= TC_XHTML && p->cap.kind == K_TC) && len < t->cap - t->len &&
+	    t->len + len <= p->o.limits.max_field) {
+		char *d = t->data + t->len;
 		t->len += len;
+		if (len == 1) /* entity references come one character at a time */
+			*d = s[0];
+		else
+			memcpy(d, s, len);
 		return;
 	}
-	parse_cap_append(p, s, len);
+	parse_on_text_slow(p, s, len);
 }
 
 /* ---- public ---- */
@@ -1670,6 +1691,26 @@ int parse_chunk(struct parse *p, const void *buf, size_t len)
 	if (p->stopped || p->oom)
 		return -1;
 	int r = xr_feed(p->xr, buf, len);
+	return r || p->stopped || p->oom ? -1 : 0;
+}
+
+const size_t *parse_item_lengths(const struct parse *p, const struct feed_item *it)
+{
+	return it && it == p->cur ? p->cur_len : NULL;
+}
+
+void *parse_buffer(struct parse *p, size_t len)
+{
+	if (p->stopped || p->oom)
+		return NULL;
+	return xr_buffer(p->xr, len);
+}
+
+int parse_buffer_done(struct parse *p, size_t n)
+{
+	if (p->stopped || p->oom)
+		return -1;
+	int r = xr_feed_buffer(p->xr, n);
 	return r || p->stopped || p->oom ? -1 : 0;
 }
 

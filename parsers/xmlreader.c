@@ -47,6 +47,7 @@ struct xr {
 	XML_Parser p;
 	struct enc *dec;
 	struct lx *lx;
+	const size_t *depth; /* lx's open elements */
 	struct xr_handlers h;
 	void *ud;
 	struct xr_opts o;
@@ -74,6 +75,11 @@ struct xr {
 	size_t names_cap;
 	struct xr_attr *attrs;
 	size_t attrs_cap;
+	/* xr_buffer: expat's own buffer (direct) or ours */
+	bool direct;
+	char *dbuf;
+	char *inbuf;
+	size_t inbuf_cap;
 };
 
 static int xr_reserve(void **buf, size_t *cap, size_t need, size_t elem)
@@ -237,9 +243,9 @@ static void XMLCALL xr_on_end(void *ud, const XML_Char *name)
 
 static void xr_text(struct xr *x, const char *s, size_t len)
 {
-	size_t d = lx_depth(x->lx);
+	size_t d = *x->depth;
 
-	if (d == 0 || d > x->o.max_depth || x->stopped || !x->h.text)
+	if (d - 1 >= x->o.max_depth || x->stopped || !x->h.text) /* d == 0 wraps */
 		return;
 	x->h.text(x->ud, s, len);
 }
@@ -414,31 +420,70 @@ static int xr_to_lenient(struct xr *x, bool final)
 	return x->stopped ? -1 : 0;
 }
 
+/* After a parse of s[0..n) (which starts at stream offset at): keeps the
+ * bytes from the resume point on (usually the few bytes of a token cut by
+ * the chunk's end), so that lx can take over from there. */
+static int xr_keep_rest(struct xr *x, const char *s, size_t n, unsigned long long at)
+{
+	size_t skip = 0;
+
+	xr_drop_kept(x);
+	if (x->keeplen == 0) {
+		if (x->resume > at)
+			skip = x->resume - at < n ? (size_t)(x->resume - at) : n;
+		x->keep_off = at + skip;
+	}
+	return xr_keep(x, s + skip, n - skip);
+}
+
+/* Hands the kept bytes and the rest of s[0..n) (after the k bytes expat
+ * saw) over to lx, after expat's error. */
+static int xr_expat_failed(struct xr *x, const char *s, size_t k, size_t n, unsigned long long at,
+			   bool final)
+{
+	bool more = k < n;
+
+	if (xr_keep_rest(x, s, k, at)) {
+		xr_oom(x);
+		return -1;
+	}
+	if (xr_to_lenient(x, final && !more) || !more)
+		return x->stopped ? -1 : 0;
+	if (xr_rest(x, s + k, n - k))
+		return -1;
+	if (final && xr_lenient_finish(x))
+		xr_oom(x);
+	return x->stopped ? -1 : 0;
+}
+
+/* After expat parsed s[0..k) (from stream offset at) without an error. */
+static int xr_expat_parsed(struct xr *x, const char *s, size_t k, unsigned long long at)
+{
+	if (x->stopped)
+		return -1;
+	if (xr_keep_rest(x, s, k, at)) {
+		xr_oom(x);
+		return -1;
+	}
+	return 0;
+}
+
 static int xr_expat(struct xr *x, const char *s, size_t n, bool final)
 {
 	do {
 		int k = n > INT_MAX ? INT_MAX : (int)n;
 		bool more = (size_t)k < n;
+		unsigned long long at = x->fed;
 		enum XML_Status st;
 
-		if (xr_keep(x, s, (size_t)k)) {
-			xr_oom(x);
-			return -1;
-		}
 		st = XML_Parse(x->p, s, k, final && !more);
 		x->fed += (size_t)k;
 		if (x->stopped)
 			return -1;
-		if (st == XML_STATUS_ERROR) {
-			if (xr_to_lenient(x, final && !more) || !more)
-				return x->stopped ? -1 : 0;
-			if (xr_rest(x, s + k, n - (size_t)k))
-				return -1;
-			if (final && xr_lenient_finish(x))
-				xr_oom(x);
-			return x->stopped ? -1 : 0;
-		}
-		xr_drop_kept(x);
+		if (st == XML_STATUS_ERROR)
+			return xr_expat_failed(x, s, (size_t)k, n, at, final);
+		if (xr_expat_parsed(x, s, (size_t)k, at))
+			return -1;
 		s += k;
 		n -= (size_t)k;
 	} while (n > 0);
@@ -586,6 +631,7 @@ struct xr *xr_new_mm(const struct xr_opts *o, const struct xr_handlers *h, void 
 		xr_free(x);
 		return NULL;
 	}
+	x->depth = lx_depth_ref(x->lx);
 	xr_setup_expat(x);
 	return x;
 }
@@ -597,6 +643,46 @@ int xr_feed(struct xr *x, const char *buf, size_t len)
 	if (enc_feed(x->dec, buf, len) || x->stopped)
 		return -1;
 	return 0;
+}
+
+void *xr_buffer(struct xr *x, size_t len)
+{
+	x->direct = false;
+	if (x->stopped)
+		return NULL;
+	if (x->started && !x->lenient && enc_raw(x->dec) && len > 0 && len <= INT_MAX) {
+		/* NULL when expat cannot take input now: the copying path says why */
+		x->dbuf = XML_GetBuffer(x->p, (int)len);
+		if (x->dbuf) {
+			x->direct = true;
+			return x->dbuf;
+		}
+	}
+	if (xr_reserve((void **)&x->inbuf, &x->inbuf_cap, len ? len : 1, 1))
+		return NULL;
+	return x->inbuf;
+}
+
+int xr_feed_buffer(struct xr *x, size_t n)
+{
+	unsigned long long at = x->fed;
+	enum XML_Status st;
+	int r;
+
+	if (!x->direct)
+		return x->inbuf && n <= x->inbuf_cap ? xr_feed(x, x->inbuf, n) : -1;
+	x->direct = false;
+	if (x->stopped)
+		return -1;
+	st = XML_ParseBuffer(x->p, (int)n, XML_FALSE);
+	x->fed += n;
+	if (x->stopped)
+		return -1;
+	if (st == XML_STATUS_ERROR)
+		r = xr_expat_failed(x, x->dbuf, n, n, at, false);
+	else
+		r = xr_expat_parsed(x, x->dbuf, n, at);
+	return r || x->stopped ? -1 : 0;
 }
 
 int xr_finish(struct xr *x)
@@ -645,6 +731,7 @@ void xr_free(struct xr *x)
 	enc_free(x->dec);
 	lx_free(x->lx);
 	free(x->keep);
+	free(x->inbuf);
 	free(x->names);
 	free(x->attrs);
 	free(x->error);

@@ -53,6 +53,15 @@ struct xr *xr_new_mm(const struct xr_opts *o, const struct xr_handlers *h, void 
 		     const void *memsuite);
 /* 0 ok (also after recovery), -1 when stopped (xr_stop) or out of memory. */
 int xr_feed(struct xr *x, const char *buf, size_t len);
+/*
+ * Zero-copy input, the same as xr_feed: xr_buffer returns room for up to
+ * len bytes of the next input (NULL when stopped or out of memory); put n
+ * of them there, then xr_feed_buffer(x, n).  While expat reads plain UTF-8
+ * the room is expat's own input buffer, so the bytes are not copied again.
+ * The room is valid until the next call of an xr_ function.
+ */
+void *xr_buffer(struct xr *x, size_t len);
+int xr_feed_buffer(struct xr *x, size_t n);
 /* End of input: closes every element still open (end events). 0 or -1. */
 int xr_finish(struct xr *x);
 /* Called from a handler: no further events are delivered. */
