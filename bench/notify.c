@@ -17,9 +17,10 @@
  * batches make 10,000 items/s), so latency is measured at a steady load
  * rather than behind a backlog; scenario C measures the delivery rate.
  *
- * usage: bench_notify [DIR] [N] [BATCH] [SUBSCRIBERS] [PACE_MS] [SCENARIOS]
- *        (defaults /tmp 100000 100 100 10 ABCF; scenario C replays the
- *        store that B left, so run it after A or B)
+ * usage: bench_notify [DIR] [N] [BATCH] [SUBSCRIBERS] [PACE_MS] [SCENARIOS] [ROUNDS]
+ *        (defaults /tmp 100000 100 100 10 ABCF 1; scenario C replays the
+ *        store that A or B left, so run it after them; with ROUNDS > 1, A
+ *        and B alternate that many times and the medians are printed)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -59,6 +60,13 @@ static double *g_commit_t;	 /* [g_n + 2] */
 static float *g_samples;	 /* [g_subs][g_n / SAMPLE_EVERY + 1] latencies in ms */
 static struct sub_result *g_res; /* [g_subs] */
 
+/* What a scenario run reports back to the parent (shared mapping). */
+struct run_out {
+	double p50, p99, rate;
+	long rss_kib;
+};
+static struct run_out *g_out; /* the current run's slot */
+
 static double mono(void)
 {
 	struct timespec ts;
@@ -79,7 +87,10 @@ static void *shared_alloc(size_t bytes)
 static int sub_connect(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	size_t len = strlen(path);
+	if (len >= sizeof sa.sun_path)
+		return -1;
+	memcpy(sa.sun_path, path, len + 1);
 	for (int i = 0; i < 200; i++) {
 		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 		if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
@@ -176,6 +187,12 @@ static void writer_tick(evutil_socket_t fd, short what, void *arg)
 	w->done += (size_t)(last - first + 1);
 	struct timeval pace = {0, g_pace_us};
 	evtimer_add(w->tick, &pace);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
 }
 
 static int cmp_f(const void *a, const void *b)
@@ -295,6 +312,9 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
 		printf("%-34s %6zu/%zu done %9.2f %9.2f %12.0f %10ld %10zu\n", label, finished, g_subs,
 		       ns ? all[ns / 2] : -1.0, ns ? all[ns * 99 / 100] : -1.0, minrate,
 		       ru.ru_maxrss / 1024, out_max / 1024);
+	if (g_out)
+		*g_out = (struct run_out){ns ? all[ns / 2] : -1.0, ns ? all[ns * 99 / 100] : -1.0,
+		                          minrate, ru.ru_maxrss};
 	(void)end;
 	fflush(stdout);
 	free(all);
@@ -429,7 +449,8 @@ int main(int argc, char **argv)
 	g_subs = argc > 4 ? strtoul(argv[4], NULL, 10) : 100;
 	g_pace_us = (argc > 5 ? atol(argv[5]) : 10) * 1000;
 	const char *which = argc > 6 ? argv[6] : "ABCF";
-	if (!g_n || !g_batch || !g_subs || g_subs > 1000)
+	size_t rounds = argc > 7 ? strtoul(argv[7], NULL, 10) : 1;
+	if (!g_n || !g_batch || !g_subs || g_subs > 1000 || !rounds || rounds > 100)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	g_commit_t = shared_alloc((g_n + 2) * sizeof *g_commit_t);
@@ -439,10 +460,33 @@ int main(int argc, char **argv)
 	       g_n, g_batch, g_pace_us / 1000, g_subs, dir);
 	printf("%-34s %11s %9s %9s %12s %10s %10s\n", "scenario", "subscribers", "p50_ms", "p99_ms",
 	       "min_ev/s/sub", "rss_MiB", "outmax_KiB");
-	if (strchr(which, 'A'))
-		run_in_child(dir, "A: live", 0, 0);
-	if (strchr(which, 'B'))
-		run_in_child(dir, "B: live + 1 never-reading client", 1, 0);
+	/* A and B alternate, so that both see the same machine; medians after */
+	struct run_out *outs = shared_alloc(2 * rounds * sizeof *outs);
+	for (size_t r = 0; r < rounds; r++) {
+		g_out = &outs[r];
+		if (strchr(which, 'A'))
+			run_in_child(dir, "A: live", 0, 0);
+		g_out = &outs[rounds + r];
+		if (strchr(which, 'B'))
+			run_in_child(dir, "B: live + 1 never-reading client", 1, 0);
+	}
+	g_out = NULL;
+	if (rounds > 1 && strchr(which, 'A') && strchr(which, 'B')) {
+		double v[4][100];
+		for (size_t r = 0; r < rounds; r++) {
+			v[0][r] = outs[r].p99;
+			v[1][r] = outs[rounds + r].p99;
+			v[2][r] = (double)outs[r].rss_kib;
+			v[3][r] = (double)outs[rounds + r].rss_kib;
+		}
+		for (int k = 0; k < 4; k++)
+			qsort(v[k], rounds, sizeof v[k][0], cmp_d);
+		size_t m = rounds / 2;
+		printf("medians of %zu rounds: p99 A %.2f ms, B %.2f ms (B/A %.2f); "
+		       "peak RSS A %.1f MiB, B %.1f MiB (B - A %+.1f MiB)\n",
+		       rounds, v[0][m], v[1][m], v[1][m] / v[0][m], v[2][m] / 1024, v[3][m] / 1024,
+		       (v[3][m] - v[2][m]) / 1024);
+	}
 	if (strchr(which, 'C'))
 		run_in_child(dir, "C: replay from oldest", 0, 1);
 	if (strchr(which, 'F'))
