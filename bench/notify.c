@@ -325,11 +325,14 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
 }
 
 /*
- * Scenario F, the floor: no feedd, no store.  One process accepts the same
- * subscribers and writes them N item lines of the same size, prebuilt, with
- * plain write(2) on non-blocking sockets under poll(2): the most a
- * single-threaded server can push through UNIX sockets to these readers on
- * this machine.  feedd's delivery rate is read against it.
+ * Scenario F, the floor: no feedd, no store, no libevent.  One process
+ * accepts the same subscribers and gives them the same stream: N item lines
+ * as long as feedd's, prebuilt (each with its own cursor, so the readers
+ * time them the same way), released BATCH at a time every PACE_MS like the
+ * writer's commits, and written with plain write(2) on non-blocking
+ * sockets under poll(2).  That is the most a single-threaded server can do
+ * through UNIX sockets to these readers on this machine: feedd's latency
+ * and rate are read against it.
  */
 static void scenario_floor(const char *dir, const char *label)
 {
@@ -343,59 +346,63 @@ static void scenario_floor(const char *dir, const char *label)
 		perror("floor socket");
 		exit(1);
 	}
-	/* LINES lines, each as long as feedd's (~1.3 KB), back to back */
-	enum { LINES = 256 };
 	static char content[1200];
 	for (size_t i = 0; i + 1 < sizeof content; i++)
 		content[i] = "harbour ferry \xc3\xa9 timetable "[i % 26];
-	size_t cap = LINES * 1600, len = 0;
-	char *block = malloc(cap);
-	size_t *off = malloc((LINES + 1) * sizeof *off);
-	for (size_t i = 0; i < LINES; i++) {
-		off[i] = len;
-		len += (size_t)snprintf(block + len, cap - len,
+	size_t cap = g_n * 1600 + 1, len = 0;
+	char *stream = malloc(cap);
+	size_t *end = malloc((g_n + 1) * sizeof *end); /* end[k]: bytes of the first k lines */
+	if (!stream || !end)
+		exit(1);
+	end[0] = 0;
+	for (size_t i = 0; i < g_n; i++) {
+		len += (size_t)snprintf(stream + len, cap - len,
 		                        "{\"ev\":\"item\",\"cursor\":\"0123456789abcdef:%zu\","
 		                        "\"kind\":\"new\",\"feed\":{\"id\":1,\"url\":"
 		                        "\"https://bench.example.org/feed.xml\"},\"item\":{\"id\":"
 		                        "\"n-%zu\",\"title\":\"Item %zu\",\"content\":\"%s\"}}\n",
 		                        i + 1, i, i, content);
+		end[i + 1] = len;
 	}
-	off[LINES] = len;
 	pid_t kids[1024];
 	for (size_t i = 0; i < g_subs; i++) {
 		kids[i] = fork();
 		if (kids[i] == 0)
-			subscriber(sock, i, "{\"op\":\"sub\"}\n", 0);
+			subscriber(sock, i, "{\"op\":\"sub\"}\n", 1);
 	}
 	struct pollfd *pf = calloc(g_subs, sizeof *pf);
-	size_t *sent = calloc(g_subs, sizeof *sent); /* bytes of the stream */
-	size_t total = (g_n / LINES) * len + off[g_n % LINES];
+	size_t *sent = calloc(g_subs, sizeof *sent);
 	for (size_t i = 0; i < g_subs; i++) {
 		pf[i].fd = accept(lfd, NULL, NULL);
 		char req[64];
 		if (pf[i].fd < 0 || read(pf[i].fd, req, sizeof req) <= 0)
 			exit(1);
 		fcntl(pf[i].fd, F_SETFL, O_NONBLOCK);
-		pf[i].events = POLLOUT;
 	}
-	double start = mono();
-	size_t left = g_subs;
-	while (left) {
-		if (poll(pf, g_subs, 1000) < 0)
+	double start = mono(), next = start;
+	size_t released = 0; /* lines */
+	size_t done = 0;     /* subscribers with the whole stream */
+	while (done < g_subs) {
+		double now = mono();
+		if (released < g_n && now >= next) { /* a "commit" */
+			released = released + g_batch < g_n ? released + g_batch : g_n;
+			for (size_t k = released - (released - 1) % g_batch; k <= released; k++)
+				g_commit_t[k] = now;
+			next = now + (double)g_pace_us / 1e6;
+		}
+		int wait_ms = released < g_n ? (int)((next - now) * 1000) : 1000;
+		for (size_t i = 0; i < g_subs; i++)
+			pf[i].events = sent[i] < end[released] ? POLLOUT : 0;
+		if (poll(pf, g_subs, wait_ms > 0 ? wait_ms : 0) < 0)
 			break;
 		for (size_t i = 0; i < g_subs; i++) {
-			if (!(pf[i].revents & POLLOUT) || sent[i] == total)
+			if (!(pf[i].revents & POLLOUT))
 				continue;
-			size_t at = sent[i] % len, want = len - at;
-			if (want > total - sent[i])
-				want = total - sent[i];
-			ssize_t w = write(pf[i].fd, block + at, want);
+			ssize_t w = write(pf[i].fd, stream + sent[i], end[released] - sent[i]);
 			if (w > 0)
 				sent[i] += (size_t)w;
-			if (sent[i] == total) {
-				pf[i].events = 0;
-				left--;
-			}
+			if (sent[i] == end[g_n])
+				done++;
 		}
 	}
 	size_t finished = 0;
@@ -406,20 +413,29 @@ static void scenario_floor(const char *dir, const char *label)
 			finished += g_res[i].ok;
 	}
 	double minrate = 1e18;
+	size_t per = g_n / SAMPLE_EVERY + 1, ns = 0;
+	float *all = malloc(per * g_subs * sizeof *all);
 	for (size_t i = 0; i < g_subs; i++) {
 		double d = g_res[i].last_recv - start;
 		double rate = g_res[i].ok && d > 0 ? (double)g_res[i].events / d : 0;
 		if (rate < minrate)
 			minrate = rate;
+		for (size_t j = 0; j < per && j * SAMPLE_EVERY < g_res[i].events; j++)
+			all[ns++] = g_samples[i * per + j];
 		kill(kids[i], SIGKILL);
 		waitpid(kids[i], NULL, 0);
 		close(pf[i].fd);
 	}
+	qsort(all, ns, sizeof *all, cmp_f);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	printf("%-34s %6zu/%zu done %9s %9s %12.0f %10ld %10s\n", label, finished, g_subs, "-", "-",
-	       minrate, ru.ru_maxrss / 1024, "-");
+	printf("%-34s %6zu/%zu done %9.2f %9.2f %12.0f %10ld %10s\n", label, finished, g_subs,
+	       ns ? all[ns / 2] : -1.0, ns ? all[ns * 99 / 100] : -1.0, minrate, ru.ru_maxrss / 1024,
+	       "-");
 	fflush(stdout);
+	free(all);
+	free(stream);
+	free(end);
 	close(lfd);
 	unlink(sock);
 }
