@@ -68,6 +68,7 @@ struct notify_client {
 	char *live_id; /* raw JSON of the sub's "id", echoed in "live" */
 	struct timeval last_queued;
 	struct timeval last_drained; /* the kernel last took some of its output */
+	struct evbuffer_cb_entry *drained; /* sets last_drained */
 };
 TAILQ_HEAD(notify_clients, notify_client);
 
@@ -705,6 +706,8 @@ static void notify_reap_cb(evutil_socket_t fd, short what, void *ud)
 		if (!(c->flags & NC_GONE))
 			continue;
 		TAILQ_REMOVE(&n->clients, c, entry);
+		/* the buffer may be freed later (libevent finalizes in the loop) */
+		evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->drained);
 		bufferevent_free(c->bev);
 		event_free(c->timer);
 		free(c->feeds);
@@ -1062,7 +1065,7 @@ static void notify_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struc
 	if (c && c->bev)
 		c->timer = evtimer_new(n->base, notify_client_timer_cb, c);
 	if (c && c->timer &&
-	    !evbuffer_add_cb(bufferevent_get_output(c->bev), notify_drained_cb, c)) {
+	    !(c->drained = evbuffer_add_cb(bufferevent_get_output(c->bev), notify_drained_cb, c))) {
 		event_free(c->timer);
 		c->timer = NULL;
 	}
