@@ -11,16 +11,25 @@
 #include "poller.h"
 #include "schedule.h"
 #include "store.h"
+#include "storeq.h"
 
 struct poller {
 	struct event_base *base;
 	struct store *st;
 	const struct config *cfg;
 	struct fetch_engine *engine;
+	struct storeq *writer; /* the store thread: every write of a poll goes through it */
 	poller_done_fn done;
 	void *ud;
 	size_t pending;
 	uint64_t rnd; /* xorshift state for back-off jitter */
+};
+
+enum poller_write {
+	PW_NONE,         /* aborted: nothing to write */
+	PW_FAILURE,      /* fail_fu-like state: error and back-off */
+	PW_NOT_MODIFIED, /* 304: validators and schedule */
+	PW_DOCUMENT,     /* the items in one transaction, with the state */
 };
 
 struct poller_job {
@@ -40,6 +49,24 @@ struct poller_job {
 	bool too_big; /* held passed poller_held_max */
 	char reason[64];   /* the outcome's next_poll_reason */
 	char warning[512]; /* the outcome's warning */
+
+	/*
+	 * The write, prepared on the loop and done on the store thread
+	 * (storeq.h), which fills the rest of o.  Every string it needs is
+	 * the job's own: the fetch result and the parser are gone by then.
+	 */
+	struct storeq_node node;
+	enum poller_write write;
+	int64_t now;
+	struct poller_outcome o;
+	struct store_fetch_update fu;      /* the feed's state, alone or with the document */
+	struct store_fetch_update fail_fu; /* PW_DOCUMENT: written instead when the batch fails */
+	char fail_reason[64];
+	struct feed_meta meta; /* PW_DOCUMENT: title and link (copies), the rest unset */
+	bool has_meta;
+	char *r_etag, *r_last_modified, *r_final_url; /* copies of the response's */
+	bool permanent_redirect;
+	char error[512]; /* the outcome's error */
 };
 
 /* ---- item copies (the parser's item lives only during its callback) ---- */
@@ -174,7 +201,7 @@ static int poller_on_body(void *ud, const struct fetch_body *b, const void *buf,
 	return parse_chunk(j->parse, buf, len) != 0;
 }
 
-/* ---- outcomes ---- */
+/* ---- outcomes (prepared on the loop) ---- */
 
 static uint32_t poller_random(struct poller *p)
 {
@@ -222,82 +249,85 @@ static void poller_hints(const struct fetch_result *r, const struct feed_meta *m
 	}
 }
 
-static void poller_set_next(struct poller_job *j, const struct sched_next *n,
-                            struct poller_outcome *o)
+static void poller_set_next(struct poller_job *j, const struct sched_next *n)
 {
 	snprintf(j->reason, sizeof j->reason, "%s", n->reason);
-	o->next_poll = n->at;
-	o->next_poll_reason = j->reason;
+	j->o.next_poll = n->at;
+	j->o.next_poll_reason = j->reason;
 }
 
-/* Records a failure with a back-off (or 410: disables the feed). */
-static void poller_fail(struct poller_job *j, const struct fetch_result *r, int64_t now,
-                        const char *error, struct poller_outcome *o)
+static char *poller_strdup_or_null(const char *s, bool *oom)
+{
+	return s ? poller_dup(s, oom) : NULL;
+}
+
+/* Keeps what the write needs of the response (it is gone when the write runs). */
+static bool poller_keep_response(struct poller_job *j, const struct fetch_result *r)
+{
+	bool oom = false;
+	j->r_etag = poller_strdup_or_null(r->etag, &oom);
+	j->r_last_modified = poller_strdup_or_null(r->last_modified, &oom);
+	j->permanent_redirect = r->permanent_redirect && r->final_url;
+	if (j->permanent_redirect)
+		j->r_final_url = poller_dup(r->final_url, &oom);
+	return !oom;
+}
+
+/* Prepares a failure with a back-off (or 410: disables the feed). */
+static void poller_fail(struct poller_job *j, const struct fetch_result *r, const char *error)
 {
 	struct sched_policy pol;
-	struct store_fetch_update fu = {
-	    .fetched_at = now, .http_status = (int)r->http_status, .error = error};
-	struct sched_next n;
+	struct poller_outcome *o = &j->o;
 
+	if (error != j->error)
+		snprintf(j->error, sizeof j->error, "%s", error ? error : "unknown error");
 	poller_policy(j, &pol);
-	n = sched_after_failure(&pol, now, j->errors + 1, r->retry_after, poller_random(j->p));
+	struct sched_next n =
+	    sched_after_failure(&pol, j->now, j->errors + 1, r->retry_after, poller_random(j->p));
+	j->fu = (struct store_fetch_update){
+	    .fetched_at = j->now, .http_status = (int)r->http_status, .error = j->error};
 	if (r->http_status == 410) {
-		fu.disable = true;
-		fu.disabled_reason = "410 Gone";
+		j->fu.disable = true;
+		j->fu.disabled_reason = "410 Gone";
 		snprintf(n.reason, sizeof n.reason, "disabled: 410 Gone");
 		o->disabled = true;
 	}
-	fu.next_poll = n.at;
-	fu.next_poll_reason = n.reason;
+	poller_set_next(j, &n);
+	j->fu.next_poll = n.at;
+	j->fu.next_poll_reason = j->reason;
+	j->write = PW_FAILURE;
 	o->result = POLLER_FAILED;
-	o->error = error;
-	poller_set_next(j, &n, o);
-	if (store_feed_update_fetch(j->p->st, j->feed_id, &fu, NULL, NULL) != STORE_OK)
-		o->store_failed = true;
+	o->error = j->error;
 }
 
-/* After a success: a permanent redirect seen often enough replaces the URL. */
-static void poller_follow_redirect(struct poller_job *j, const struct fetch_result *r, int count,
-                                   struct poller_outcome *o)
-{
-	if (!r->permanent_redirect || count < POLLER_REDIRECT_POLLS)
-		return;
-	if (store_feed_set_url(j->p->st, j->feed_id, r->final_url) == STORE_OK)
-		o->new_url = r->final_url;
-}
-
-static void poller_not_modified(struct poller_job *j, const struct fetch_result *r, int64_t now,
-                                struct poller_outcome *o)
+static void poller_not_modified(struct poller_job *j, const struct fetch_result *r)
 {
 	struct sched_policy pol;
 	struct sched_hints h;
-	int redirects = 0;
 
+	if (!poller_keep_response(j, r)) {
+		poller_fail(j, r, "out of memory");
+		return;
+	}
 	poller_policy(j, &pol);
 	poller_hints(r, NULL, &h);
-	h.adaptive = poller_adaptive(j, &pol, now);
-	struct sched_next n = sched_after_success(&pol, now, &h);
-	struct store_fetch_update fu = {
-	    .fetched_at = now,
+	h.adaptive = poller_adaptive(j, &pol, j->now);
+	struct sched_next n = sched_after_success(&pol, j->now, &h);
+	poller_set_next(j, &n);
+	j->fu = (struct store_fetch_update){
+	    .fetched_at = j->now,
 	    .http_status = (int)r->http_status,
 	    .ok = true,
 	    /* a 304 may repeat the validators (refresh them) or omit them (keep ours) */
-	    .set_validators = r->etag || r->last_modified,
-	    .etag = r->etag ? r->etag : j->etag,
-	    .last_modified = r->last_modified ? r->last_modified : j->last_modified,
+	    .set_validators = j->r_etag || j->r_last_modified,
+	    .etag = j->r_etag ? j->r_etag : j->etag,
+	    .last_modified = j->r_last_modified ? j->r_last_modified : j->last_modified,
 	    .next_poll = n.at,
-	    .next_poll_reason = n.reason,
-	    .redirect_url = r->permanent_redirect ? r->final_url : NULL,
+	    .next_poll_reason = j->reason,
+	    .redirect_url = j->r_final_url,
 	};
-	o->result = POLLER_NOT_MODIFIED;
-	poller_set_next(j, &n, o);
-	if (store_feed_update_fetch(j->p->st, j->feed_id, &fu, NULL, &redirects) != STORE_OK) {
-		o->store_failed = true;
-		o->result = POLLER_FAILED;
-		o->error = store_errmsg(j->p->st);
-		return;
-	}
-	poller_follow_redirect(j, r, redirects, o);
+	j->write = PW_NOT_MODIFIED;
+	j->o.result = POLLER_NOT_MODIFIED;
 }
 
 /* The document's warning into j->warning: the parse error after recovery and/or the limit hit;
@@ -313,150 +343,298 @@ static const char *poller_warning(struct poller_job *j)
 	return j->warning;
 }
 
-/* Writes the parsed document in one transaction; false when the store failed. */
-static bool poller_commit(struct poller_job *j, const struct fetch_result *r, int64_t now,
-                          struct poller_outcome *o)
+/* Prepares the document's transaction, and the failure written instead if it fails. */
+static void poller_prepare_document(struct poller_job *j, const struct fetch_result *r)
 {
-	struct store *st = j->p->st;
 	const struct feed_meta *meta = parse_meta(j->parse);
 	struct sched_policy pol;
 	struct sched_hints h;
-	struct store_batch *b;
+	bool oom = !poller_keep_response(j, r);
+
+	if (meta) {
+		j->meta = (struct feed_meta){.updated = FEED_NO_DATE, .ttl_minutes = -1,
+		                             .sy_period_seconds = -1};
+		j->meta.title = poller_strdup_or_null(meta->title, &oom);
+		j->meta.link = poller_strdup_or_null(meta->link, &oom);
+		j->has_meta = true;
+	}
+	if (oom) {
+		poller_fail(j, r, "out of memory");
+		return;
+	}
+	/* the failure first: poller_fail fills the same fields the success then overwrites */
+	poller_fail(j, r, "store");
+	j->fail_fu = j->fu;
+	snprintf(j->fail_reason, sizeof j->fail_reason, "%s", j->reason);
+	j->fail_fu.next_poll_reason = j->fail_reason;
 
 	poller_policy(j, &pol);
 	poller_hints(r, meta, &h);
-	h.adaptive = poller_adaptive(j, &pol, now);
-	struct sched_next n = sched_after_success(&pol, now, &h);
-	struct store_fetch_update fu = {
-	    .fetched_at = now,
+	h.adaptive = poller_adaptive(j, &pol, j->now);
+	struct sched_next n = sched_after_success(&pol, j->now, &h);
+	poller_set_next(j, &n);
+	j->fu = (struct store_fetch_update){
+	    .fetched_at = j->now,
 	    .http_status = (int)r->http_status,
 	    .ok = true,
 	    .set_validators = true,
-	    .etag = r->etag,
-	    .last_modified = r->last_modified,
+	    .etag = j->r_etag,
+	    .last_modified = j->r_last_modified,
 	    .next_poll = n.at,
-	    .next_poll_reason = n.reason,
-	    .redirect_url = r->permanent_redirect ? r->final_url : NULL,
+	    .next_poll_reason = j->reason,
+	    .redirect_url = j->r_final_url,
 	    .set_warning = true,
 	    .warning = poller_warning(j),
 	};
-	if (store_batch_begin(st, j->feed_id, now, &b) != STORE_OK)
-		return false;
-	for (size_t i = 0; i < j->nitems; i++) {
-		if (store_batch_item(b, &j->items[i], NULL) != STORE_OK) {
-			store_batch_abort(b);
-			return false;
-		}
-	}
-	o->new_items = store_batch_count(b, STORE_ITEM_NEW);
-	o->updated_items = store_batch_count(b, STORE_ITEM_UPDATED);
-	if (store_batch_commit(b, meta, &fu, &o->first_seq, &o->last_seq) != STORE_OK) {
-		o->new_items = o->updated_items = 0;
-		return false;
-	}
-	o->result = POLLER_FETCHED;
-	o->warning = fu.warning;
-	o->malformed = !parse_wellformed(j->parse);
-	poller_set_next(j, &n, o);
-	if (r->permanent_redirect) {
-		struct store_feed f = {0};
-		if (store_feed_get(st, j->feed_id, &f) == STORE_OK)
-			poller_follow_redirect(j, r, f.redirect_count, o);
-		store_feed_clear(&f);
-	}
-	return true;
+	j->write = PW_DOCUMENT;
+	j->o.result = POLLER_FETCHED;
+	j->o.error = NULL;
+	j->o.warning = j->fu.warning;
+	j->o.malformed = !parse_wellformed(j->parse);
 }
 
-static void poller_document(struct poller_job *j, const struct fetch_result *r, int64_t now,
-                            struct poller_outcome *o, char *msg, size_t msglen)
+static void poller_document(struct poller_job *j, const struct fetch_result *r, char *msg,
+                            size_t msglen)
 {
 	if (!j->parse) /* empty body */
 		j->parse = parse_new(NULL, poller_on_item, j);
 	if (!j->parse) {
-		poller_fail(j, r, now, "out of memory", o);
+		poller_fail(j, r, "out of memory");
 		return;
 	}
 	int finished = parse_finish(j->parse);
 	if (j->too_big) {
 		snprintf(msg, msglen, "items larger than %zu bytes in all", poller_held_max(j));
-		poller_fail(j, r, now, msg, o);
+		poller_fail(j, r, msg);
 		return;
 	}
 	if (finished != 0 || parse_format(j->parse) == FEED_FORMAT_UNKNOWN) {
 		const char *why = parse_error(j->parse);
 		snprintf(msg, msglen, "not a feed%s%s",
 		         why ? ": " : " (no RSS or Atom root element)", why ? why : "");
-		poller_fail(j, r, now, msg, o);
+		poller_fail(j, r, msg);
 		return;
 	}
 	if (j->oom) {
-		poller_fail(j, r, now, "out of memory while parsing", o);
+		poller_fail(j, r, "out of memory while parsing");
 		return;
 	}
-	if (!poller_commit(j, r, now, o)) {
-		/* rolled back; record why and back off (this too may fail: then it is retried next
-		 * run) */
-		snprintf(msg, msglen, "store: %s", store_errmsg(j->p->st));
-		poller_fail(j, r, now, msg, o);
-		o->store_failed = true;
-	}
+	poller_prepare_document(j, r);
+}
+
+static void poller_items_free(struct poller_job *j)
+{
+	for (size_t i = 0; i < j->nitems; i++)
+		poller_item_free(&j->items[i]);
+	free(j->items);
+	j->items = NULL;
+	j->nitems = j->capitems = 0;
 }
 
 static void poller_job_free(struct poller_job *j)
 {
 	parse_free(j->parse);
-	for (size_t i = 0; i < j->nitems; i++)
-		poller_item_free(&j->items[i]);
-	free(j->items);
+	poller_items_free(j);
 	free(j->base_url);
 	free(j->url);
 	free(j->etag);
 	free(j->last_modified);
+	free(j->meta.title);
+	free(j->meta.link);
+	free(j->r_etag);
+	free(j->r_last_modified);
+	free(j->r_final_url);
 	free(j);
 }
 
 static void poller_on_fetched(void *ud, const struct fetch_result *r)
 {
 	struct poller_job *j = ud;
-	struct poller *p = j->p;
-	struct poller_outcome o = {.feed_id = j->feed_id,
-	                           .url = j->url,
-	                           .http_status = (int)r->http_status,
-	                           .body_bytes = r->body_bytes};
 	char msg[512];
-	int64_t now = (int64_t)time(NULL);
 
+	j->now = (int64_t)time(NULL);
+	j->o = (struct poller_outcome){.feed_id = j->feed_id,
+	                               .url = j->url,
+	                               .http_status = (int)r->http_status,
+	                               .body_bytes = r->body_bytes};
 	switch (r->status) {
 	case FETCH_OK:
-		poller_document(j, r, now, &o, msg, sizeof msg);
+		poller_document(j, r, msg, sizeof msg);
 		break;
 	case FETCH_NOT_MODIFIED:
-		poller_not_modified(j, r, now, &o);
+		poller_not_modified(j, r);
 		break;
 	case FETCH_ABORTED:
-		o.result = POLLER_ABORTED;
-		o.error = r->error;
+		snprintf(j->error, sizeof j->error, "%s", r->error ? r->error : "aborted");
+		j->o.result = POLLER_ABORTED;
+		j->o.error = j->error;
 		break;
 	case FETCH_STOPPED: {
 		if (j->too_big) {
 			snprintf(msg, sizeof msg, "items larger than %zu bytes in all",
 			         poller_held_max(j));
-			poller_fail(j, r, now, msg, &o);
+			poller_fail(j, r, msg);
 			break;
 		}
 		const char *why = j->oom     ? "out of memory"
 		                  : j->parse ? parse_error(j->parse)
 		                             : NULL;
 		snprintf(msg, sizeof msg, "parse stopped: %s", why ? why : "unknown error");
-		poller_fail(j, r, now, msg, &o);
+		poller_fail(j, r, msg);
 		break;
 	}
 	default:
-		poller_fail(j, r, now, r->error, &o);
+		poller_fail(j, r, r->error);
 		break;
 	}
+	/* the parser's memory goes now; the items wait for the store thread */
+	parse_free(j->parse);
+	j->parse = NULL;
+	if (j->write != PW_DOCUMENT)
+		poller_items_free(j);
+	storeq_submit(j->p->writer, &j->node);
+}
+
+/* ---- the writes (on the store thread, with its own handle st) ---- */
+
+static struct poller_job *poller_job_of(struct storeq_node *n)
+{
+	return (struct poller_job *)((char *)n - offsetof(struct poller_job, node));
+}
+
+/* After a success: a permanent redirect seen often enough replaces the URL. */
+static void poller_follow_redirect(struct store *st, struct poller_job *j, int count)
+{
+	if (!j->permanent_redirect || count < POLLER_REDIRECT_POLLS)
+		return;
+	if (store_feed_set_url(st, j->feed_id, j->r_final_url) == STORE_OK)
+		j->o.new_url = j->r_final_url;
+}
+
+/* The state write of one job is done (e = its result). */
+static void poller_state_written(struct store *st, struct poller_job *j, enum store_err e,
+                                 int redirects)
+{
+	if (e != STORE_OK) {
+		j->o.store_failed = true;
+		if (j->write == PW_NOT_MODIFIED) {
+			snprintf(j->error, sizeof j->error, "%s", store_errmsg(st));
+			j->o.result = POLLER_FAILED;
+			j->o.error = j->error;
+		}
+		return;
+	}
+	if (j->write == PW_NOT_MODIFIED)
+		poller_follow_redirect(st, j, redirects);
+}
+
+static void poller_write_state(struct store *st, struct poller_job *j)
+{
+	int redirects = 0;
+	enum store_err e = store_feed_update_fetch(st, j->feed_id, &j->fu, NULL, &redirects);
+	poller_state_written(st, j, e, redirects);
+}
+
+/*
+ * Feed states only (304s, failures): one transaction for the lot (none
+ * writes an event; see store_feed_update_fetch_many), one by one when that
+ * fails or a feed is gone, so that each gets its own error.
+ */
+static void poller_write_states(struct store *st, struct storeq_node **v, size_t n)
+{
+	struct store_fetch_state *fs = n > 1 ? calloc(n, sizeof *fs) : NULL;
+	enum store_err e = STORE_ERR_NOMEM;
+	if (fs) {
+		for (size_t i = 0; i < n; i++) {
+			struct poller_job *j = poller_job_of(v[i]);
+			fs[i] = (struct store_fetch_state){.id = j->feed_id, .u = &j->fu};
+		}
+		e = store_feed_update_fetch_many(st, fs, n);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (e == STORE_OK && fs[i].err == STORE_OK)
+			poller_state_written(st, poller_job_of(v[i]), STORE_OK, fs[i].redirects);
+		else
+			poller_write_state(st, poller_job_of(v[i]));
+	}
+	free(fs);
+}
+
+/* One document: one BEGIN IMMEDIATE ... COMMIT; on failure the back-off instead. */
+static void poller_write_document(struct store *st, struct poller_job *j)
+{
+	struct poller_outcome *o = &j->o;
+	struct store_batch *b = NULL;
+	enum store_err e = store_batch_begin(st, j->feed_id, j->now, &b);
+	for (size_t i = 0; e == STORE_OK && i < j->nitems; i++)
+		if ((e = store_batch_item(b, &j->items[i], NULL)) != STORE_OK)
+			store_batch_abort(b);
+	if (e == STORE_OK) {
+		size_t nnew = store_batch_count(b, STORE_ITEM_NEW);
+		size_t nupd = store_batch_count(b, STORE_ITEM_UPDATED);
+		e = store_batch_commit(b, j->has_meta ? &j->meta : NULL, &j->fu, &o->first_seq,
+		                       &o->last_seq);
+		if (e == STORE_OK) {
+			o->new_items = nnew;
+			o->updated_items = nupd;
+		}
+	}
+	poller_items_free(j); /* stored or rolled back: not needed any more */
+	if (e == STORE_OK) {
+		if (j->permanent_redirect) {
+			struct store_feed f = {0};
+			if (store_feed_get(st, j->feed_id, &f) == STORE_OK)
+				poller_follow_redirect(st, j, f.redirect_count);
+			store_feed_clear(&f);
+		}
+		return;
+	}
+	/* rolled back: record why and back off (this too may fail: then it is retried next run) */
+	snprintf(j->error, sizeof j->error, "store: %s", store_errmsg(st));
+	*o = (struct poller_outcome){.feed_id = o->feed_id,
+	                             .url = o->url,
+	                             .http_status = o->http_status,
+	                             .body_bytes = o->body_bytes,
+	                             .result = POLLER_FAILED,
+	                             .error = j->error,
+	                             .store_failed = true,
+	                             .next_poll = j->fail_fu.next_poll,
+	                             .next_poll_reason = j->fail_reason};
+	j->fail_fu.error = j->error;
+	store_feed_update_fetch(st, j->feed_id, &j->fail_fu, NULL, NULL);
+}
+
+static bool poller_is_state(const struct poller_job *j)
+{
+	return j->write == PW_FAILURE || j->write == PW_NOT_MODIFIED;
+}
+
+/* storeq_work_fn: a run of jobs in order; consecutive state writes go in one transaction. */
+static void poller_write_run(void *ctx, struct store *st, struct storeq_node **jobs, size_t n)
+{
+	(void)ctx;
+	for (size_t i = 0; i < n;) {
+		size_t k = i;
+		while (k < n && poller_is_state(poller_job_of(jobs[k])))
+			k++;
+		if (k > i) {
+			poller_write_states(st, jobs + i, k - i);
+			i = k;
+			continue;
+		}
+		struct poller_job *j = poller_job_of(jobs[i++]);
+		if (j->write == PW_DOCUMENT)
+			poller_write_document(st, j);
+	}
+}
+
+/* storeq_done_fn: on the loop, in the order the polls completed. */
+static void poller_write_done(void *ctx, struct storeq_node *node)
+{
+	struct poller *p = ctx;
+	struct poller_job *j = poller_job_of(node);
 	p->pending--;
-	p->done(p->ud, &o);
+	p->done(p->ud, &j->o);
 	poller_job_free(j);
 }
 
@@ -496,7 +674,13 @@ struct poller *poller_new(struct event_base *base, struct store *st, const struc
 		p->rnd = 1;
 	poller_fetch_opts(cfg, &fo);
 	p->engine = fetch_engine_new(base, &fo);
-	if (!p->engine) {
+	/* documents waiting for the store thread: as many as transfers run (the same memory bound) */
+	char err[256];
+	if (p->engine)
+		p->writer = storeq_new(base, st, cfg->max_parallel, poller_write_run,
+		                       poller_write_done, p, err, sizeof err);
+	if (!p->writer) {
+		fetch_engine_free(p->engine);
 		free(p);
 		return NULL;
 	}
@@ -507,7 +691,8 @@ void poller_free(struct poller *p)
 {
 	if (!p)
 		return;
-	fetch_engine_free(p->engine);
+	fetch_engine_free(p->engine); /* the aborted polls go to the writer too ... */
+	storeq_free(p->writer);       /* ... which reports every poll before it stops */
 	free(p);
 }
 
@@ -519,6 +704,7 @@ size_t poller_pending(const struct poller *p)
 void poller_abort_all(struct poller *p)
 {
 	fetch_abort_all(p->engine);
+	storeq_flush(p->writer); /* every outcome now, documents already fetched stored first */
 }
 
 int poller_start(struct poller *p, const struct store_feed *f, char *err, size_t errlen)
@@ -555,9 +741,11 @@ int poller_start(struct poller *p, const struct store_feed *f, char *err, size_t
 	         : p->cfg->allow_file
 	             ? "only http, https and file URLs are fetched"
 	             : "only http and https URLs are fetched (file:// needs allow_file)");
+	/* recorded here, on the loop's own handle: no outcome will follow */
 	struct fetch_result r = {.retry_after = SCHED_NONE};
-	struct poller_outcome o = {0};
-	poller_fail(j, &r, (int64_t)time(NULL), err, &o);
+	j->now = (int64_t)time(NULL);
+	poller_fail(j, &r, err);
+	poller_write_state(p->st, j);
 	poller_job_free(j);
 	return -1;
 }

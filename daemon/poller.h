@@ -17,6 +17,16 @@
  * recorded on the feed with a back-off when the store takes even that,
  * and the other polls go on.
  *
+ * Writes run on the store thread (daemon/storeq.h) with a handle of its
+ * own, so the loop parses the next documents while one commits: every
+ * write of a poll goes there, in completion order, and the outcome
+ * callback comes on the loop after its write (so first_seq..last_seq are
+ * committed when announced, and outcomes come in seq order).  Feed states
+ * without items (304s, failures) that wait together are written in one
+ * transaction.  At most max_parallel polls wait for the store thread;
+ * beyond that the loop waits for it.  The loop's own handle (st) is used
+ * for reads only, except for the failure that poller_start records.
+ *
  * HTTP outcomes: 200 stores items; 304 refreshes validators and state;
  * 410 disables the feed ("410 Gone"); other errors back off
  * exponentially with jitter (Retry-After honoured, clamped); a permanent
@@ -79,7 +89,8 @@ typedef void (*poller_done_fn)(void *ud, const struct poller_outcome *o);
 /*
  * base, st and cfg are borrowed and must outlive the poller.  The fetch
  * settings are taken from cfg now; the schedule settings at each outcome.
- * NULL when out of memory.
+ * Starts the store thread with a second handle on st's database.  NULL
+ * when out of memory or when that handle or thread cannot be had.
  */
 struct poller *poller_new(struct event_base *base, struct store *st, const struct config *cfg,
                           poller_done_fn done, void *ud);
@@ -98,7 +109,8 @@ int poller_start(struct poller *p, const struct store_feed *f, char *err, size_t
 /* Polls started and not yet reported. */
 size_t poller_pending(const struct poller *p);
 
-/* Aborts every running poll now (for SIGTERM); each reports POLLER_ABORTED. */
+/* Aborts every running poll now (for SIGTERM); each reports POLLER_ABORTED, and every
+ * document already fetched is stored and reported, before this returns. */
 void poller_abort_all(struct poller *p);
 
 #endif

@@ -291,11 +291,18 @@ static enum store_err insert_meta(struct store *s)
 	return store_run(s, st, "create meta");
 }
 
-/* Brings the schema to the current version in one transaction. */
+/*
+ * Brings the schema to the current version in one transaction.  A schema
+ * that is current already takes no write lock (a second handle opened
+ * while another writer holds the lock must not wait for it).
+ */
 static enum store_err migrate(struct store *s)
 {
-	enum store_err e = exec_sql(s, "BEGIN IMMEDIATE", "begin migration");
 	int v = 0;
+	enum store_err e = user_version(s, &v);
+	if (e != STORE_OK || v == store_nmigrations)
+		return e;
+	e = exec_sql(s, "BEGIN IMMEDIATE", "begin migration");
 	if (e == STORE_OK)
 		e = user_version(s, &v);
 	if (e == STORE_OK && v > store_nmigrations)
@@ -343,6 +350,7 @@ static enum store_err open_db(struct store *s, const struct store_opts *o)
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, o->busy_timeout_ms);
+	s->busy_timeout_ms = o->busy_timeout_ms;
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	for (size_t i = 0; i < sizeof open_pragmas / sizeof open_pragmas[0]; i++) {
 		enum store_err e = exec_sql(s, open_pragmas[i], "open");
@@ -385,6 +393,18 @@ enum store_err store_open(const char *path, const struct store_opts *opts, struc
 		e = exec_sql(s, store_sql_temp, "create temporary table");
 	if (e == STORE_OK)
 		s->err[0] = 0;
+	return e;
+}
+
+enum store_err store_open_peer(const struct store *s, struct store **out)
+{
+	struct store_opts o;
+	store_opts_default(&o);
+	o.busy_timeout_ms = s->busy_timeout_ms;
+	o.skip_quick_check = true; /* s checked the database when it opened it */
+	enum store_err e = store_open(s->path, &o, out);
+	if (e == STORE_OK && strcmp((*out)->epoch, s->epoch) != 0)
+		e = store_failf(*out, STORE_ERR_INVALID, "%s: the database was replaced", s->path);
 	return e;
 }
 

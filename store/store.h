@@ -95,6 +95,16 @@ void store_opts_default(struct store_opts *o);
  */
 enum store_err store_open(const char *path, const struct store_opts *opts, struct store **out);
 
+/*
+ * Opens another handle on the database s has open, for another thread (a
+ * handle is used by one thread at a time): the same path and busy
+ * timeout, without a second quick_check.  The schema is current already,
+ * so no write lock is taken.  *out as with store_open.  The handles are
+ * independent connections: what one commits, the other sees from its
+ * next statement on; their writes wait for each other (busy timeout).
+ */
+enum store_err store_open_peer(const struct store *s, struct store **out);
+
 /* Finalizes everything and closes.  NULL is fine.  An open batch is rolled back and
  * freed (its pointer must not be used afterwards). */
 void store_close(struct store *s);
@@ -244,6 +254,25 @@ struct store_fetch_update {
 enum store_err store_feed_update_fetch(struct store *s, int64_t id,
 				       const struct store_fetch_update *u, int *errors_out,
 				       int *redirects_out);
+
+/* One feed's fetch outcome for store_feed_update_fetch_many. */
+struct store_fetch_state {
+	int64_t id;
+	const struct store_fetch_update *u; /* borrowed for the call */
+	enum store_err err;		    /* out: STORE_OK, or STORE_ERR_NOT_FOUND (no such feed) */
+	int errors, redirects;		    /* out: as errors_out / redirects_out above */
+};
+
+/*
+ * Applies the updates of n feeds in one transaction, committed without an
+ * fsync like store_feed_update_fetch (none writes an event, so grouping
+ * them costs no durability an announcement relies on).  A feed that is
+ * gone gets v[i].err = STORE_ERR_NOT_FOUND and the others are written.
+ * Any other failure rolls all of them back and is returned (v[].err is
+ * then meaningless): the caller may retry them one by one to learn which.
+ */
+enum store_err store_feed_update_fetch_many(struct store *s, struct store_fetch_state *v,
+					    size_t n);
 
 /* Rewrites the URL (after permanent redirects); clears the candidate.  STORE_ERR_EXISTS
  * when another feed has that URL. */

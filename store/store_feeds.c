@@ -357,6 +357,37 @@ enum store_err store_feed_update_fetch(struct store *s, int64_t id,
 	return e;
 }
 
+enum store_err store_feed_update_fetch_many(struct store *s, struct store_fetch_state *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!v[i].u)
+			return store_failf(s, STORE_ERR_INVALID, "no fetch update given");
+	if (in_batch(s, "update feed state"))
+		return STORE_ERR_INVALID;
+	/* No event is written: commit without an fsync, as store_feed_update_fetch. */
+	sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	sqlite3_stmt *begin = store_stmt(s, ST_BEGIN);
+	enum store_err e = begin ? store_run(s, begin, "begin") : s->last_err;
+	for (size_t i = 0; e == STORE_OK && i < n; i++) {
+		v[i].errors = v[i].redirects = 0;
+		v[i].err = store_apply_fetch(s, v[i].id, v[i].u, &v[i].errors, &v[i].redirects);
+		if (v[i].err != STORE_ERR_NOT_FOUND)
+			e = v[i].err;
+	}
+	if (e == STORE_OK) {
+		sqlite3_stmt *commit = store_stmt(s, ST_COMMIT);
+		e = commit ? store_run(s, commit, "commit") : s->last_err;
+	}
+	if (e != STORE_OK) {
+		char msg[sizeof s->err];
+		memcpy(msg, s->err, sizeof msg);
+		store_rollback(s);
+		store_failf(s, e, "%s", msg);
+	}
+	sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+	return e;
+}
+
 enum store_err store_feed_set_url(struct store *s, int64_t id, const char *url)
 {
 	if (!url || !*url)

@@ -71,6 +71,7 @@ extern const char store_sql_temp[];
 struct store {
 	sqlite3 *db;
 	char *path;
+	int busy_timeout_ms;
 	sqlite3_stmt *stmt[ST__COUNT];
 	char epoch[STORE_EPOCH_LEN + 1];
 	struct store_batch *batch; /* the open batch, or NULL */

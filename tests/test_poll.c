@@ -36,6 +36,8 @@ static struct {
 	char reason[64];
 	char warning[512];
 	bool malformed;
+	int64_t first_seq, last_seq;
+	int64_t visible_head; /* the last seq the test's own handle saw when the outcome came */
 } out[MAX_OUT];
 static size_t nout;
 
@@ -81,6 +83,13 @@ static void route(const char *path, int status, const char *headers, const char 
 	httpd_route(srv, &r);
 }
 
+/* Keeps the highest seq delivered (events come in seq order). */
+static int count_seq(void *ud, const struct store_event *ev)
+{
+	*(int64_t *)ud = ev->seq;
+	return 0;
+}
+
 static void on_outcome(void *ud, const struct poller_outcome *o)
 {
 	(void)ud;
@@ -95,6 +104,12 @@ static void on_outcome(void *ud, const struct poller_outcome *o)
 	         o->next_poll_reason ? o->next_poll_reason : "");
 	snprintf(out[nout].warning, sizeof out[0].warning, "%s", o->warning ? o->warning : "");
 	out[nout].malformed = o->malformed;
+	out[nout].first_seq = o->first_seq;
+	out[nout].last_seq = o->last_seq;
+	out[nout].visible_head = 0;
+	ck_assert_int_eq(store_events_after(st, 0, NULL, 0, 0, count_seq, &out[nout].visible_head,
+	                                    NULL, NULL),
+	                 STORE_OK);
 	nout++;
 }
 
@@ -698,6 +713,86 @@ START_TEST(feeds_are_polled_concurrently)
 }
 END_TEST
 
+/*
+ * Documents are committed on the store thread; each outcome comes after
+ * its commit (its events are readable on the loop's own handle when it is
+ * reported, as notify reads them), and outcomes come in seq order.
+ */
+START_TEST(outcomes_come_after_their_commit_and_in_seq_order)
+{
+	cfg.max_parallel = 2; /* fewer waiting documents than feeds: the queue limit is hit */
+	cfg.max_per_host = 2;
+	const char *paths[MAX_OUT] = {"/o0", "/o1", "/o2", "/o3", "/o4", "/o5", "/o6", "/o7"};
+	int64_t ids[MAX_OUT];
+	for (int i = 0; i < MAX_OUT; i++) {
+		char body[512];
+		snprintf(body, sizeof body,
+		         "<rss version=\"2.0\"><channel><title>O%d</title>"
+		         "<item><guid>a%d</guid></item><item><guid>b%d</guid></item>"
+		         "</channel></rss>",
+		         i, i, i);
+		route(paths[i], 200, NULL, body);
+		ids[i] = add_feed(paths[i]);
+	}
+	poll_ids(ids, MAX_OUT);
+	int64_t prev = 0;
+	for (int i = 0; i < MAX_OUT; i++) {
+		ck_assert_int_eq(out[i].result, POLLER_FETCHED);
+		ck_assert_int_eq(out[i].last_seq - out[i].first_seq, 1);
+		ck_assert_int_gt(out[i].first_seq, prev);
+		ck_assert_int_ge(out[i].visible_head, out[i].last_seq); /* committed when reported */
+		prev = out[i].last_seq;
+	}
+	ck_assert_uint_eq(events(), 2 * MAX_OUT);
+}
+END_TEST
+
+/*
+ * A commit that fails on the store thread (the lock held elsewhere) backs
+ * that feed off with the error, while the 304s around it are written:
+ * nothing stored before is lost and the other feeds go on.
+ */
+START_TEST(a_failed_commit_on_the_store_thread_backs_off_and_the_others_go_on)
+{
+	struct httpd_route r = {.path = "/n", .body = feed2, .etag = "\"v1\"",
+	                        .headers = "ETag: \"v1\"\n"};
+	httpd_route(srv, &r);
+	route("/d", 200, NULL, feed2);
+	int64_t nid = add_feed("/n"), did = add_feed("/d");
+	int64_t ids[2] = {nid, did};
+	poll_ids(ids, 2);
+	ck_assert_uint_eq(events(), 4);
+	route("/d", 200, NULL,
+	      "<rss version=\"2.0\"><channel><title>Two</title>"
+	      "<item><guid>c</guid><title>third</title></item></channel></rss>");
+	store_close(st);
+	struct store_opts so;
+	store_opts_default(&so);
+	so.busy_timeout_ms = 10;
+	ck_assert_int_eq(store_open(dbpath, &so, &st), STORE_OK);
+	struct store *other = NULL;
+	struct store_batch *lock = NULL;
+	ck_assert_int_eq(store_open(dbpath, NULL, &other), STORE_OK);
+	ck_assert_int_eq(store_batch_begin(other, nid, (int64_t)time(NULL), &lock), STORE_OK);
+	poll_ids(ids, 2);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(out[i].result, POLLER_FAILED);
+		ck_assert(out[i].store_failed);
+	}
+	store_batch_abort(lock);
+	store_close(other);
+	ck_assert_uint_eq(events(), 4);
+
+	poll_ids(ids, 2); /* the lock is gone: the 304 and the new item are written */
+	for (size_t i = 0; i < 2; i++) {
+		bool is_d = out[i].feed_id == did;
+		ck_assert_int_eq(out[i].result, (is_d ? POLLER_FETCHED : POLLER_NOT_MODIFIED));
+		ck_assert_uint_eq(out[i].new_items, (is_d ? 1 : 0));
+	}
+	ck_assert_uint_eq(events(), 5);
+}
+END_TEST
+
 /* ---- feedd poll, the command: the server runs in a thread ---- */
 
 static volatile int srv_stop;
@@ -886,6 +981,8 @@ static Suite *poll_suite(void)
 	tcase_add_test(tc, file_urls_need_allow_file);
 	tcase_add_test(tc, a_busy_store_rolls_back_and_keeps_what_was_stored);
 	tcase_add_test(tc, feeds_are_polled_concurrently);
+	tcase_add_test(tc, outcomes_come_after_their_commit_and_in_seq_order);
+	tcase_add_test(tc, a_failed_commit_on_the_store_thread_backs_off_and_the_others_go_on);
 	tcase_add_test(tc, poll_command_prints_a_summary_and_succeeds_when_feeds_fail);
 	tcase_add_test(tc, poll_command_fails_when_the_store_cannot_be_opened);
 	tcase_add_test(tc, poll_command_refuses_a_bad_config);

@@ -1479,6 +1479,87 @@ START_TEST(validators_are_stored_byte_for_byte)
 }
 END_TEST
 
+/* Several feeds' states in one transaction; a feed that is gone fails alone. */
+START_TEST(fetch_states_of_several_feeds_are_written_together)
+{
+	struct store *s = open_ok();
+	int64_t a = add_feed(s, "https://example.org/a"), b = add_feed(s, "https://example.org/b");
+	struct store_fetch_update ok = {.fetched_at = 2000,
+					.http_status = 304,
+					.ok = true,
+					.next_poll = 5600,
+					.next_poll_reason = "interval"};
+	struct store_fetch_update bad = {.fetched_at = 2000,
+					 .http_status = 503,
+					 .error = "HTTP 503",
+					 .next_poll = 2600,
+					 .next_poll_reason = "backoff"};
+	struct store_fetch_state v[3] = {{.id = a, .u = &ok}, {.id = 999, .u = &ok}, {.id = b, .u = &bad}};
+	ck_assert_int_eq(store_feed_update_fetch_many(s, v, 3), STORE_OK);
+	ck_assert_int_eq(v[0].err, STORE_OK);
+	ck_assert_int_eq(v[1].err, STORE_ERR_NOT_FOUND);
+	ck_assert_int_eq(v[2].err, STORE_OK);
+	ck_assert_int_eq(v[2].errors, 1);
+	store_close(s);
+	s = open_ok();
+	struct store_feed f;
+	ck_assert_int_eq(store_feed_get(s, a, &f), STORE_OK);
+	ck_assert_int_eq(f.last_status, 304);
+	ck_assert_int_eq(f.next_poll, 5600);
+	store_feed_clear(&f);
+	ck_assert_int_eq(store_feed_get(s, b, &f), STORE_OK);
+	ck_assert_int_eq(f.consecutive_errors, 1);
+	ck_assert_str_eq(f.last_error, "HTTP 503");
+	store_feed_clear(&f);
+	store_close(s);
+}
+END_TEST
+
+/* When the lock cannot be had, none of them is written and the error comes back. */
+START_TEST(fetch_states_of_several_feeds_are_all_or_nothing)
+{
+	struct store *s = NULL, *other = open_ok();
+	struct store_opts so;
+	store_opts_default(&so);
+	so.busy_timeout_ms = 10;
+	int64_t a = add_feed(other, "https://example.org/a");
+	ck_assert_int_eq(store_open(dbpath, &so, &s), STORE_OK);
+	struct store_batch *lock = NULL;
+	ck_assert_int_eq(store_batch_begin(other, a, 1000, &lock), STORE_OK);
+	struct store_fetch_update ok = {.fetched_at = 2000, .http_status = 304, .ok = true};
+	struct store_fetch_state v[2] = {{.id = a, .u = &ok}, {.id = a, .u = &ok}};
+	ck_assert_int_eq(store_feed_update_fetch_many(s, v, 2), STORE_ERR_BUSY);
+	store_batch_abort(lock);
+	struct store_feed f;
+	ck_assert_int_eq(store_feed_get(s, a, &f), STORE_OK);
+	ck_assert_int_eq(f.last_status, 0);
+	store_feed_clear(&f);
+	ck_assert_int_eq(store_feed_update_fetch_many(s, v, 2), STORE_OK);
+	store_close(s);
+	store_close(other);
+}
+END_TEST
+
+/* A peer handle opens while another writer holds the lock, and sees what the first commits. */
+START_TEST(a_peer_handle_opens_without_the_write_lock_and_shares_the_data)
+{
+	struct store *s = open_ok(), *other = open_ok(), *peer = NULL;
+	int64_t a = add_feed(s, "https://example.org/a");
+	struct store_batch *lock = NULL;
+	ck_assert_int_eq(store_batch_begin(other, a, 1000, &lock), STORE_OK);
+	ck_assert_int_eq(store_open_peer(s, &peer), STORE_OK);
+	ck_assert_str_eq(store_epoch(peer), store_epoch(s));
+	store_batch_abort(lock);
+	int64_t b = add_feed(peer, "https://example.org/b");
+	struct store_feed f;
+	ck_assert_int_eq(store_feed_get(s, b, &f), STORE_OK);
+	store_feed_clear(&f);
+	store_close(peer);
+	store_close(other);
+	store_close(s);
+}
+END_TEST
+
 START_TEST(fetch_errors_count_up_and_reset)
 {
 	struct store *s = open_ok();
@@ -1814,6 +1895,9 @@ static Suite *store_suite(void)
 		T(feeds_due_excludes_future_and_disabled),
 		T(validators_are_stored_byte_for_byte),
 		T(fetch_errors_count_up_and_reset),
+		T(fetch_states_of_several_feeds_are_written_together),
+		T(fetch_states_of_several_feeds_are_all_or_nothing),
+		T(a_peer_handle_opens_without_the_write_lock_and_shares_the_data),
 		T(gone_disables_the_feed),
 		T(permanent_redirects_are_counted_then_url_rewritten),
 		T(commit_applies_meta_and_fetch_state_together),

@@ -1,0 +1,209 @@
+/*
+ * storeq.c - the store's worker thread; see storeq.h.
+ *
+ * One mutex guards both lists.  The worker sleeps on work_cv until jobs
+ * are queued, takes them all (a run), works without the lock, then moves
+ * the run to the done list, wakes the loop through an eventfd watched by
+ * libevent, and wakes a blocked storeq_submit or storeq_flush (idle_cv).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "storeq.h"
+#include "store.h"
+
+struct storeq_list {
+	struct storeq_node *head, *tail;
+	size_t n;
+};
+
+struct storeq {
+	struct store *st; /* the worker's own handle */
+	storeq_work_fn work;
+	storeq_done_fn done;
+	void *ctx;
+	size_t max_jobs;
+	struct storeq_node **run; /* max_jobs slots, the worker's */
+	int efd;
+	struct event *ev;
+	pthread_t thread;
+
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv; /* jobs queued, or stop */
+	pthread_cond_t idle_cv; /* a run finished */
+	struct storeq_list queued, finished;
+	size_t busy; /* queued + running */
+	bool stop;
+};
+
+static void storeq_push(struct storeq_list *l, struct storeq_node *n)
+{
+	n->next = NULL;
+	if (l->tail)
+		l->tail->next = n;
+	else
+		l->head = n;
+	l->tail = n;
+	l->n++;
+}
+
+static void storeq_append(struct storeq_list *l, struct storeq_list *more)
+{
+	if (!more->head)
+		return;
+	if (l->tail)
+		l->tail->next = more->head;
+	else
+		l->head = more->head;
+	l->tail = more->tail;
+	l->n += more->n;
+	*more = (struct storeq_list){0};
+}
+
+static void storeq_wake_loop(struct storeq *q)
+{
+	uint64_t one = 1;
+	while (write(q->efd, &one, sizeof one) < 0 && errno == EINTR)
+		;
+}
+
+static void *storeq_main(void *arg)
+{
+	struct storeq *q = arg;
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		while (!q->queued.head && !q->stop)
+			pthread_cond_wait(&q->work_cv, &q->mu);
+		if (!q->queued.head)
+			break;
+		struct storeq_list run = q->queued;
+		q->queued = (struct storeq_list){0};
+		pthread_mutex_unlock(&q->mu);
+
+		size_t n = 0;
+		for (struct storeq_node *j = run.head; j; j = j->next)
+			q->run[n++] = j;
+		/* work may not touch ->next: the run's links are read back below */
+		q->work(q->ctx, q->st, q->run, n);
+
+		pthread_mutex_lock(&q->mu);
+		storeq_append(&q->finished, &run);
+		q->busy -= n;
+		pthread_cond_broadcast(&q->idle_cv);
+		storeq_wake_loop(q);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+/* Calls done for every finished job, in order (loop thread). */
+static void storeq_deliver(struct storeq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	struct storeq_list l = q->finished;
+	q->finished = (struct storeq_list){0};
+	pthread_mutex_unlock(&q->mu);
+	for (struct storeq_node *j = l.head, *next; j; j = next) {
+		next = j->next;
+		q->done(q->ctx, j);
+	}
+}
+
+static void storeq_on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	uint64_t v;
+	(void)what;
+	while (read(fd, &v, sizeof v) < 0 && errno == EINTR)
+		;
+	storeq_deliver(arg);
+}
+
+void storeq_submit(struct storeq *q, struct storeq_node *job)
+{
+	pthread_mutex_lock(&q->mu);
+	while (q->busy >= q->max_jobs)
+		pthread_cond_wait(&q->idle_cv, &q->mu);
+	storeq_push(&q->queued, job);
+	q->busy++;
+	pthread_cond_signal(&q->work_cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+void storeq_flush(struct storeq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	while (q->busy)
+		pthread_cond_wait(&q->idle_cv, &q->mu);
+	pthread_mutex_unlock(&q->mu);
+	storeq_deliver(q);
+}
+
+static void storeq_release(struct storeq *q)
+{
+	if (q->ev)
+		event_free(q->ev);
+	if (q->efd >= 0)
+		close(q->efd);
+	store_close(q->st);
+	pthread_cond_destroy(&q->work_cv);
+	pthread_cond_destroy(&q->idle_cv);
+	pthread_mutex_destroy(&q->mu);
+	free(q->run);
+	free(q);
+}
+
+struct storeq *storeq_new(struct event_base *base, struct store *st, size_t max_jobs,
+                          storeq_work_fn work, storeq_done_fn done, void *ctx, char *err,
+                          size_t errlen)
+{
+	struct storeq *q = calloc(1, sizeof *q);
+	if (!q) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	*q = (struct storeq){.work = work,
+	                     .done = done,
+	                     .ctx = ctx,
+	                     .max_jobs = max_jobs ? max_jobs : 1,
+	                     .efd = -1};
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->work_cv, NULL);
+	pthread_cond_init(&q->idle_cv, NULL);
+	if (store_open_peer(st, &q->st) != STORE_OK) {
+		snprintf(err, errlen, "store: %s", store_errmsg(q->st));
+		storeq_release(q);
+		return NULL;
+	}
+	q->run = calloc(q->max_jobs, sizeof *q->run);
+	q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	q->ev = q->efd >= 0 ? event_new(base, q->efd, EV_READ | EV_PERSIST, storeq_on_wake, q)
+	                    : NULL;
+	if (!q->run || !q->ev || event_add(q->ev, NULL) != 0 ||
+	    pthread_create(&q->thread, NULL, storeq_main, q) != 0) {
+		snprintf(err, errlen, "cannot start the store thread: out of memory or threads");
+		storeq_release(q);
+		return NULL;
+	}
+	return q;
+}
+
+void storeq_free(struct storeq *q)
+{
+	if (!q)
+		return;
+	storeq_flush(q);
+	pthread_mutex_lock(&q->mu);
+	q->stop = true;
+	pthread_cond_signal(&q->work_cv);
+	pthread_mutex_unlock(&q->mu);
+	pthread_join(q->thread, NULL);
+	storeq_release(q);
+}
