@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -795,7 +796,7 @@ END_TEST
 
 /* ---- feedd poll, the command: the server runs in a thread ---- */
 
-static volatile int srv_stop;
+static atomic_int srv_stop; /* written by the test, read by the server thread */
 
 static void srv_tick(evutil_socket_t fd, short what, void *arg)
 {
