@@ -352,6 +352,8 @@ static enum store_err open_db(struct store *s, const struct store_opts *o)
 	sqlite3_busy_timeout(s->db, o->busy_timeout_ms);
 	s->busy_timeout_ms = o->busy_timeout_ms;
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	if ((rc = store_register_functions(s->db)) != SQLITE_OK)
+		return store_fail(s, rc, "open");
 	for (size_t i = 0; i < sizeof open_pragmas / sizeof open_pragmas[0]; i++) {
 		enum store_err e = exec_sql(s, open_pragmas[i], "open");
 		if (e != STORE_OK) {

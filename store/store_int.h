@@ -117,6 +117,11 @@ void store_rollback(struct store *s);
 
 /* Hash of the fields whose change makes an update: title, summary, content, updated. */
 uint64_t store_content_hash(const struct feed_item *it);
+/* The same from the stored columns (lengths in bytes; NULL strings are empty). */
+uint64_t store_content_hash_raw(const char *title, size_t tlen, const char *summary,
+				size_t slen, const char *content, size_t clen, int64_t updated);
+/* Registers feedd_content_hash(title, summary, content, updated) on db (for migration 2). */
+int store_register_functions(sqlite3 *db);
 
 /* JSON arrays of categories / enclosures: malloc'd text, NULL when the list is empty
  * (*oom set when memory ran out). */

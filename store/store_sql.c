@@ -85,6 +85,17 @@ const char *const store_migrations[] = {
 	"CREATE INDEX events_item ON events (item_id);"
 	"CREATE INDEX events_feed ON events (feed_id, seq);"
 	"PRAGMA user_version = 1;",
+	/*
+	 * Version 2: the content hash is no longer FNV-1a (one byte per step)
+	 * but a word-at-a-time hash (store_codec.c); every stored hash is
+	 * rewritten so that no item looks changed.  And the publication
+	 * times the schedule adapts to (ST_FEED_RECENT_TIMES, at every poll)
+	 * come from an index instead of one row read per item: items are
+	 * large, so that was one page read per item.
+	 */
+	"UPDATE items SET hash = feedd_content_hash(title, summary, content, updated);"
+	"CREATE INDEX items_recent ON items (feed_id, coalesce(published, updated, first_seen));"
+	"PRAGMA user_version = 2;",
 };
 const int store_nmigrations = sizeof store_migrations / sizeof store_migrations[0];
 

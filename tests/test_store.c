@@ -214,6 +214,58 @@ START_TEST(migrates_from_version_0)
 }
 END_TEST
 
+/*
+ * Version 1 stored FNV-1a content hashes; version 2 rewrites them with the
+ * new hash, so the same document seen again after the upgrade changes
+ * nothing, and a changed one is still an update.
+ */
+START_TEST(migration_2_rehashes_so_known_items_stay_unchanged)
+{
+	struct store *s = open_ok();
+	int64_t feed = add_feed(s, "https://example.org/feed");
+	struct feed_item items[3] = {item("a", "A", NULL), item("b", NULL, "https://e/b"),
+				     item("c", "C", NULL)};
+	items[0].summary = "sum";
+	items[0].content = "<p>content of some length, more than eight bytes</p>";
+	items[2].updated = 1650000000;
+	store_doc(s, feed, 1000, items, 3, NULL);
+	store_close(s);
+	/* what a version-1 database looks like: other hashes, no items_recent */
+	sql_exec(dbpath, "UPDATE items SET hash = 12345; DROP INDEX items_recent;"
+			 " PRAGMA user_version = 1;");
+	s = open_ok();
+	ck_assert_int_eq(sql_int(dbpath, "PRAGMA user_version"), 2);
+	ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM sqlite_schema"
+					 " WHERE name = 'items_recent'"),
+			 1);
+	enum store_item_result res[3];
+	store_doc(s, feed, 2000, items, 3, res);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(res[i], STORE_ITEM_UNCHANGED);
+	items[2].updated = 1650000001;
+	ck_assert_int_eq(store_one(s, feed, 3000, &items[2]), STORE_ITEM_UPDATED);
+	store_close(s);
+}
+END_TEST
+
+/* Bytes moved from one field to the next make another hash. */
+START_TEST(the_content_hash_tells_fields_apart)
+{
+	struct store *s = open_ok();
+	int64_t feed = add_feed(s, "https://example.org/feed");
+	struct feed_item it = item("a", "ab", NULL);
+	it.summary = "c";
+	ck_assert_int_eq(store_one(s, feed, 1000, &it), STORE_ITEM_NEW);
+	it.title = "a";
+	it.summary = "bc";
+	ck_assert_int_eq(store_one(s, feed, 2000, &it), STORE_ITEM_UPDATED);
+	it.summary = NULL;
+	it.content = "bc";
+	ck_assert_int_eq(store_one(s, feed, 3000, &it), STORE_ITEM_UPDATED);
+	store_close(s);
+}
+END_TEST
+
 START_TEST(newer_schema_is_refused)
 {
 	sql_exec(dbpath, "PRAGMA user_version = 9999");
@@ -1895,6 +1947,8 @@ static Suite *store_suite(void)
 		T(feeds_due_excludes_future_and_disabled),
 		T(validators_are_stored_byte_for_byte),
 		T(fetch_errors_count_up_and_reset),
+		T(migration_2_rehashes_so_known_items_stay_unchanged),
+		T(the_content_hash_tells_fields_apart),
 		T(fetch_states_of_several_feeds_are_written_together),
 		T(fetch_states_of_several_feeds_are_all_or_nothing),
 		T(a_peer_handle_opens_without_the_write_lock_and_shares_the_data),
