@@ -18,7 +18,8 @@
  * rather than behind a backlog; scenario C measures the delivery rate.
  *
  * usage: bench_notify [DIR] [N] [BATCH] [SUBSCRIBERS] [PACE_MS] [SCENARIOS] [ROUNDS]
- *        (defaults /tmp 100000 100 100 10 ABCF 1; scenario C replays the
+ *                     [CONTENT_BYTES]
+ *        (defaults /tmp 100000 100 100 10 ABCF 1 1200; scenario C replays the
  *        store that A or B left, so run it after them; with ROUNDS > 1, A
  *        and B alternate that many times and the medians are printed)
  */
@@ -66,6 +67,26 @@ struct run_out {
 	long rss_kib;
 };
 static struct run_out *g_out; /* the current run's slot */
+
+static size_t g_content = 1200; /* bytes of each item's content */
+
+/* The content of every item: g_content bytes of text with some non-ASCII. */
+static char *bench_content(void)
+{
+	static char *content;
+	if (!content) {
+		content = malloc(g_content + 1);
+		if (!content)
+			exit(1);
+		for (size_t i = 0; i < g_content; i++)
+			content[i] = "harbour ferry \xc3\xa9 timetable "[i % 26];
+		content[g_content] = 0;
+		/* never end inside the two bytes of the é */
+		if (g_content && (unsigned char)content[g_content - 1] == 0xc3)
+			content[g_content - 1] = ' ';
+	}
+	return content;
+}
 
 static double mono(void)
 {
@@ -161,10 +182,7 @@ static void writer_tick(evutil_socket_t fd, short what, void *arg)
 		event_base_loopexit(w->base, NULL);
 		return;
 	}
-	static char content[1200];
-	if (!content[0])
-		for (size_t i = 0; i + 1 < sizeof content; i++)
-			content[i] = "harbour ferry \xc3\xa9 timetable "[i % 26];
+	char *content = bench_content();
 	struct store_batch *b;
 	if (store_batch_begin(w->store, w->feed, 1000, &b) != STORE_OK)
 		exit(1);
@@ -346,10 +364,8 @@ static void scenario_floor(const char *dir, const char *label)
 		perror("floor socket");
 		exit(1);
 	}
-	static char content[1200];
-	for (size_t i = 0; i + 1 < sizeof content; i++)
-		content[i] = "harbour ferry \xc3\xa9 timetable "[i % 26];
-	size_t cap = g_n * 1600 + 1, len = 0;
+	char *content = bench_content();
+	size_t cap = g_n * (g_content + 400) + 1, len = 0;
 	char *stream = malloc(cap);
 	size_t *end = malloc((g_n + 1) * sizeof *end); /* end[k]: bytes of the first k lines */
 	if (!stream || !end)
@@ -466,14 +482,17 @@ int main(int argc, char **argv)
 	g_pace_us = (argc > 5 ? atol(argv[5]) : 10) * 1000;
 	const char *which = argc > 6 ? argv[6] : "ABCF";
 	size_t rounds = argc > 7 ? strtoul(argv[7], NULL, 10) : 1;
-	if (!g_n || !g_batch || !g_subs || g_subs > 1000 || !rounds || rounds > 100)
+	g_content = argc > 8 ? strtoul(argv[8], NULL, 10) : 1200;
+	if (!g_n || !g_batch || !g_subs || g_subs > 1000 || !rounds || rounds > 100 ||
+	    g_content > 1000000)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	g_commit_t = shared_alloc((g_n + 2) * sizeof *g_commit_t);
 	g_samples = shared_alloc(g_subs * (g_n / SAMPLE_EVERY + 1) * sizeof *g_samples);
 	g_res = shared_alloc(g_subs * sizeof *g_res);
-	printf("%zu items committed in batches of %zu every %ld ms, %zu subscribers, store in %s\n",
-	       g_n, g_batch, g_pace_us / 1000, g_subs, dir);
+	printf("%zu items (%zu bytes of content each) committed in batches of %zu every %ld ms, "
+	       "%zu subscribers, store in %s\n",
+	       g_n, g_content, g_batch, g_pace_us / 1000, g_subs, dir);
 	printf("%-34s %11s %9s %9s %12s %10s %10s\n", "scenario", "subscribers", "p50_ms", "p99_ms",
 	       "min_ev/s/sub", "rss_MiB", "outmax_KiB");
 	/* A and B alternate, so that both see the same machine; medians after */
