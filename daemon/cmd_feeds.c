@@ -29,9 +29,11 @@ static const struct option cmd_feeds_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* The same numbers as feedctl's (whose 3 is "cannot connect"), so that a
+ * script handles both alike. */
 const int cmd_feeds_exit[] = {
-    [FEEDS_OK] = 0,         [FEEDS_ERR_INVALID] = 5,
-    [FEEDS_ERR_EXISTS] = 4, [FEEDS_ERR_NOT_FOUND] = 3,
+    [FEEDS_OK] = 0,         [FEEDS_ERR_INVALID] = 6,
+    [FEEDS_ERR_EXISTS] = 5, [FEEDS_ERR_NOT_FOUND] = 4,
     [FEEDS_ERR_STORE] = 1,
 };
 

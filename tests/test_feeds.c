@@ -68,25 +68,25 @@ START_TEST(add_prints_the_new_id_and_list_shows_the_feed)
 }
 END_TEST
 
-START_TEST(add_duplicate_exits_4_with_the_existing_id)
+START_TEST(add_duplicate_exits_5_with_the_existing_id)
 {
 	struct tu_run r = feedd("add", "https://example.org/feed.xml", NULL, NULL);
 	ck_assert_int_eq(r.status, 0);
 	tu_run_free(&r);
 	r = feedd("add", "https://EXAMPLE.org/feed.xml", NULL, NULL);
-	ck_assert_int_eq(r.status, 4);
+	ck_assert_int_eq(r.status, 5);
 	ck_assert_msg(strstr(r.err, "already exists") && strstr(r.err, "(id 1)"), "%s", r.err);
 	tu_run_free(&r);
 }
 END_TEST
 
-START_TEST(add_refuses_other_schemes_with_exit_5)
+START_TEST(add_refuses_other_schemes_with_exit_6)
 {
 	static const char *bad[] = {"ftp://example.org/feed", "gopher://x/", "not a url", "",
 	                            "javascript:alert(1)",    "https://"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct tu_run r = feedd("add", bad[i], NULL, NULL);
-		ck_assert_msg(r.status == 5, "'%s' gave %d: %s", bad[i], r.status, r.err);
+		ck_assert_msg(r.status == 6, "'%s' gave %d: %s", bad[i], r.status, r.err);
 		ck_assert_msg(strstr(r.err, "feedd add: "), "%s", r.err);
 		tu_run_free(&r);
 	}
@@ -96,7 +96,7 @@ END_TEST
 START_TEST(add_file_url_needs_allow_file)
 {
 	struct tu_run r = feedd("add", "file:///tmp/feed.xml", NULL, NULL);
-	ck_assert_int_eq(r.status, 5);
+	ck_assert_int_eq(r.status, 6);
 	ck_assert_ptr_nonnull(strstr(r.err, "allow_file"));
 	tu_run_free(&r);
 	write_file(conf, "allow_file = yes\n");
@@ -134,14 +134,14 @@ START_TEST(remove_by_id_and_by_url)
 }
 END_TEST
 
-START_TEST(remove_of_a_missing_feed_exits_3)
+START_TEST(remove_of_a_missing_feed_exits_4)
 {
 	struct tu_run r = feedd("remove", "42", NULL, NULL);
-	ck_assert_int_eq(r.status, 3);
+	ck_assert_int_eq(r.status, 4);
 	ck_assert_ptr_nonnull(strstr(r.err, "no such feed"));
 	tu_run_free(&r);
 	r = feedd("remove", "https://nowhere.example/", NULL, NULL);
-	ck_assert_int_eq(r.status, 3);
+	ck_assert_int_eq(r.status, 4);
 	tu_run_free(&r);
 }
 END_TEST
@@ -187,7 +187,7 @@ START_TEST(import_adds_outlines_counts_known_and_invalid_ones)
 	struct tu_run r = feedd("add", "https://b.example/feed", NULL, NULL);
 	tu_run_free(&r);
 	r = feedd("import", opml, NULL, NULL);
-	ck_assert_msg(r.status == 5, "%d %s", r.status, r.err);
+	ck_assert_msg(r.status == 6, "%d %s", r.status, r.err);
 	ck_assert_str_eq(r.out, "added 1, already present 1, invalid 1\n");
 	ck_assert_ptr_nonnull(strstr(r.err, "ftp://c.example/feed"));
 	tu_run_free(&r);
@@ -219,13 +219,13 @@ START_TEST(export_then_import_round_trips)
 }
 END_TEST
 
-START_TEST(import_of_a_non_opml_file_exits_5)
+START_TEST(import_of_a_non_opml_file_exits_6)
 {
 	char path[4200];
 	snprintf(path, sizeof path, "%s/x.opml", dir);
 	write_file(path, "this is not xml at all");
 	struct tu_run r = feedd("import", path, NULL, NULL);
-	ck_assert_int_eq(r.status, 5);
+	ck_assert_int_eq(r.status, 6);
 	tu_run_free(&r);
 }
 END_TEST
@@ -303,17 +303,17 @@ static Suite *feeds_suite(void)
 	TCase *tc = tcase_create("cli");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, add_prints_the_new_id_and_list_shows_the_feed);
-	tcase_add_test(tc, add_duplicate_exits_4_with_the_existing_id);
-	tcase_add_test(tc, add_refuses_other_schemes_with_exit_5);
+	tcase_add_test(tc, add_duplicate_exits_5_with_the_existing_id);
+	tcase_add_test(tc, add_refuses_other_schemes_with_exit_6);
 	tcase_add_test(tc, add_file_url_needs_allow_file);
 	tcase_add_test(tc, a_bad_config_is_refused_with_its_line_number);
 	tcase_add_test(tc, remove_by_id_and_by_url);
-	tcase_add_test(tc, remove_of_a_missing_feed_exits_3);
+	tcase_add_test(tc, remove_of_a_missing_feed_exits_4);
 	tcase_add_test(tc, usage_errors_exit_2);
 	tcase_add_test(tc, export_writes_opml_2_with_escaped_titles);
 	tcase_add_test(tc, import_adds_outlines_counts_known_and_invalid_ones);
 	tcase_add_test(tc, export_then_import_round_trips);
-	tcase_add_test(tc, import_of_a_non_opml_file_exits_5);
+	tcase_add_test(tc, import_of_a_non_opml_file_exits_6);
 	tcase_add_test(tc, check_url_normalizes_the_host_and_trims);
 	tcase_add_test(tc, find_accepts_an_id_or_a_url_as_typed);
 	tcase_add_test(tc, list_shows_the_warning_of_a_recovered_document);
