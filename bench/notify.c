@@ -4,8 +4,9 @@
  *
  * A "daemon" process runs feedd's own subscriber server (daemon/notify.c)
  * on a libevent loop over a real SQLite store on disk, and commits N new
- * items in batches through the store's batch API, announcing each commit
- * with notify_committed exactly as the daemon's pipeline does.  S
+ * items in batches through the store's batch API on the store thread
+ * (daemon/storeq.c), announcing each commit on the loop with
+ * notify_committed exactly as the daemon's pipeline does.  S
  * subscriber processes connect over the real UNIX socket, subscribe live
  * ({"op":"sub"}), and for every item line record the time from the
  * writer's COMMIT returning to the line being read (CLOCK_MONOTONIC, the
@@ -42,6 +43,7 @@
 #include "feed.h"
 #include "notify.h"
 #include "store.h"
+#include "storeq.h"
 
 #define SAMPLE_EVERY 10
 
@@ -165,45 +167,86 @@ static void subscriber(const char *path, size_t idx, const char *req, int record
 	_exit(0);
 }
 
+/*
+ * The writer does what the daemon's pipeline does: batches are committed on
+ * the store thread (daemon/storeq.c, a store handle of its own) and
+ * announced with notify_committed on the loop once their COMMIT returned.
+ * A timer on the loop submits batch k at start + k * PACE_MS (at once when 0);
+ * storeq_submit blocks while 16 batches wait, as the poller's does.
+ */
 struct writer {
 	struct event_base *base;
-	struct store *store;
 	struct notify *notify;
+	struct storeq *q;
 	struct event *tick;
 	int64_t feed;
-	size_t done;
+	size_t submitted, done; /* items */
+	double t0;              /* the first submit: batch k is due at t0 + k * PACE_MS */
 };
+
+struct wjob {
+	struct storeq_node node; /* first: the queue hands it back */
+	size_t from, count;
+	int64_t first, last;
+};
+
+/* On the store thread. */
+static void writer_work(void *ctx, struct store *st, struct storeq_node **jobs, size_t n)
+{
+	struct writer *w = ctx;
+	char *content = bench_content();
+	for (size_t k = 0; k < n; k++) {
+		struct wjob *j = (struct wjob *)jobs[k];
+		struct store_batch *b;
+		if (store_batch_begin(st, w->feed, 1000, &b) != STORE_OK)
+			exit(1);
+		for (size_t i = 0; i < j->count; i++) {
+			char id[32], title[64];
+			snprintf(id, sizeof id, "n-%zu", j->from + i);
+			snprintf(title, sizeof title, "Item %zu", j->from + i);
+			struct feed_item it = {.id = id, .title = title, .content = content,
+			                       .published = FEED_NO_DATE, .updated = FEED_NO_DATE};
+			if (store_batch_item(b, &it, NULL) != STORE_OK)
+				exit(1);
+		}
+		if (store_batch_commit(b, NULL, NULL, &j->first, &j->last) != STORE_OK)
+			exit(1);
+		double t = mono(); /* COMMIT returned */
+		for (int64_t s = j->first; s <= j->last && s > 0 && (size_t)s <= g_n + 1; s++)
+			g_commit_t[s] = t;
+	}
+}
+
+/* On the loop, in order. */
+static void writer_done(void *ctx, struct storeq_node *node)
+{
+	struct writer *w = ctx;
+	struct wjob *j = (struct wjob *)node;
+	notify_committed(w->notify, j->first, j->last);
+	w->done += j->count;
+	free(j);
+	if (w->done >= g_n)
+		event_base_loopexit(w->base, NULL);
+}
 
 static void writer_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
 	struct writer *w = arg;
-	if (w->done >= g_n) {
-		event_base_loopexit(w->base, NULL);
+	if (w->submitted >= g_n)
 		return;
-	}
-	char *content = bench_content();
-	struct store_batch *b;
-	if (store_batch_begin(w->store, w->feed, 1000, &b) != STORE_OK)
+	struct wjob *j = calloc(1, sizeof *j);
+	if (!j)
 		exit(1);
-	for (size_t i = 0; i < g_batch && w->done + i < g_n; i++) {
-		char id[32], title[64];
-		snprintf(id, sizeof id, "n-%zu", w->done + i);
-		snprintf(title, sizeof title, "Item %zu", w->done + i);
-		struct feed_item it = {.id = id, .title = title, .content = content,
-				       .published = FEED_NO_DATE, .updated = FEED_NO_DATE};
-		if (store_batch_item(b, &it, NULL) != STORE_OK)
-			exit(1);
-	}
-	int64_t first, last;
-	if (store_batch_commit(b, NULL, NULL, &first, &last) != STORE_OK)
-		exit(1);
-	double t = mono();
-	for (int64_t s = first; s <= last && s > 0 && (size_t)s <= g_n + 1; s++)
-		g_commit_t[s] = t;
-	notify_committed(w->notify, first, last);
-	w->done += (size_t)(last - first + 1);
-	struct timeval pace = {0, g_pace_us};
+	j->from = w->submitted;
+	j->count = g_n - w->submitted < g_batch ? g_n - w->submitted : g_batch;
+	if (!w->submitted)
+		w->t0 = mono();
+	w->submitted += j->count;
+	storeq_submit(w->q, &j->node);
+	double due = w->t0 + (double)(w->submitted / g_batch) * (double)g_pace_us / 1e6;
+	double wait = due - mono();
+	struct timeval pace = {0, wait > 0 ? (long)(wait * 1e6) : 0};
 	evtimer_add(w->tick, &pace);
 }
 
@@ -278,15 +321,21 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
 	for (int i = 0; i < 50; i++) /* let the subs be read */
 		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(2000);
 	double start = mono();
-	struct writer w = {.base = base, .store = st, .notify = n, .feed = feed};
-	if (replay) {
-		w.done = g_n;
-		notify_committed(n, 1, (int64_t)g_n); /* wake replay; no new rows */
+	struct writer w = {.base = base, .notify = n, .feed = feed};
+	w.q = storeq_new(base, st, 16, writer_work, writer_done, &w, err, sizeof err);
+	if (!w.q) {
+		fprintf(stderr, "storeq: %s\n", err);
+		exit(1);
 	}
 	w.tick = evtimer_new(base, writer_tick, &w);
-	struct timeval zero = {0, 0};
-	evtimer_add(w.tick, &zero);
-	event_base_dispatch(base); /* until all committed */
+	if (replay) {
+		w.submitted = w.done = g_n;
+		notify_committed(n, 1, (int64_t)g_n); /* wake replay; no new rows */
+	} else {
+		struct timeval zero = {0, 0};
+		evtimer_add(w.tick, &zero);
+		event_base_dispatch(base); /* until all committed */
+	}
 	/* keep serving until the subscribers have everything */
 	size_t finished = 0;
 	while (finished < g_subs && mono() - start < 300) {
@@ -336,6 +385,7 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
 	(void)end;
 	fflush(stdout);
 	free(all);
+	storeq_free(w.q);
 	notify_free(n);
 	event_free(w.tick);
 	event_base_free(base);
