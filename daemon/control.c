@@ -338,11 +338,11 @@ static const struct control_cmd *control_cmd_find(const char *op)
 	return NULL;
 }
 
-/* The request's "id" when it is a string or an integer (echoed as given), else NULL. */
+/* The request's "id" when it is a scalar (echoed as given), else NULL. */
 static const struct cjson *control_echo_id(const struct cjson *obj)
 {
 	const struct cjson *id = cjson_get(obj, "id");
-	return id && (id->type == CJSON_STR || id->type == CJSON_INT) ? id : NULL;
+	return id && id->type != CJSON_ARR && id->type != CJSON_OBJ ? id : NULL;
 }
 
 static void control_reply_error(struct buf *out, const struct cjson *id, const char *code,

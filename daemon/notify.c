@@ -67,7 +67,7 @@ struct notify_client {
 	size_t nfeeds;
 	char *live_id; /* raw JSON of the sub's "id", echoed in "live" */
 	struct timeval last_queued;
-	struct timeval last_drained; /* the kernel last took some of its output */
+	struct timeval last_drained;       /* the kernel last took some of its output */
 	struct evbuffer_cb_entry *drained; /* sets last_drained */
 };
 TAILQ_HEAD(notify_clients, notify_client);
@@ -492,7 +492,8 @@ static int notify_fill_cb(void *ud, const struct store_event *ev)
 		r->failed = 1;
 		return 1;
 	}
-	bl->lines[bl->nlines++] = (struct notify_line){ev->seq, ev->feed_id, off, r->n->scratch.len};
+	bl->lines[bl->nlines++] =
+	    (struct notify_line){ev->seq, ev->feed_id, off, r->n->scratch.len};
 	bl->hi = ev->seq;
 	return 0;
 }
@@ -507,7 +508,8 @@ static int notify_fill_cb(void *ud, const struct store_event *ev)
 static int notify_cache_fill(struct notify *n, int64_t cursor, struct notify_block **out)
 {
 	size_t next = notify_cache_after(n, cursor);
-	struct notify_read r = {.n = n, .bound = next < n->nblocks ? n->blocks[next]->lo : INT64_MAX};
+	struct notify_read r = {.n = n,
+	                        .bound = next < n->nblocks ? n->blocks[next]->lo : INT64_MAX};
 	size_t got = 0;
 	int64_t last = cursor, pruned = 0;
 	*out = NULL;
@@ -967,8 +969,9 @@ static void notify_request(struct notify_client *c, const char *line, size_t len
 	}
 	const struct cjson *id = cjson_get(&req, "id");
 	const struct cjson *op = cjson_get(&req, "op");
-	if (id && id->type != CJSON_STR && id->type != CJSON_INT) {
-		notify_client_error(c, "bad_request", "\"id\" must be a string or an integer", NULL,
+	if (id && (id->type == CJSON_ARR || id->type == CJSON_OBJ)) {
+		notify_client_error(c, "bad_request",
+		                    "\"id\" must be a string, a number, true, false or null", NULL,
 		                    false);
 	} else if (req.type != CJSON_OBJ) {
 		notify_client_error(c, "bad_request", "a request is a JSON object", NULL, false);

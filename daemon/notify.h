@@ -23,7 +23,7 @@
  * Protocol decisions the DESIGN leaves open (documented here and in the README)
  * - After accept the server sends hello; "oldest" is the cursor of the
  *   oldest retained event (head when no event is retained).
- * - A request's "id" (a string or an integer) is echoed, exactly as given,
+ * - A request's "id" (a string, an integer, true, false or null) is echoed, exactly as given,
  *   in the reply to that request: in the error for a refused request, in
  *   the "live" event for an accepted sub.  Unknown keys are ignored;
  *   "after": null and "feeds": null mean absent; "feeds" is a non-empty

@@ -203,6 +203,26 @@ START_TEST(request_id_is_echoed_as_given_string_or_number)
 }
 END_TEST
 
+START_TEST(request_id_null_or_boolean_is_echoed_too)
+{
+	struct nh_client *c = nh_connect(&h);
+	struct cjson v;
+	nh_hello(&h, c);
+	nh_send(c, "{\"op\":\"nope\",\"id\":true}\n");
+	nh_event(&h, c, &v);
+	ck_assert_str_eq(nh_ev(&v), "error");
+	ck_assert_int_eq(cjson_get(&v, "id")->type, CJSON_BOOL);
+	nh_event_free(&v);
+	nh_send(c, "{\"op\":\"sub\",\"id\":null}\n");
+	nh_event(&h, c, &v);
+	ck_assert_str_eq(nh_ev(&v), "live");
+	ck_assert_ptr_nonnull(cjson_get(&v, "id"));
+	ck_assert_int_eq(cjson_get(&v, "id")->type, CJSON_NULL);
+	nh_event_free(&v);
+	nh_close(c);
+}
+END_TEST
+
 /* ---- errors ---- */
 
 START_TEST(cursor_of_another_epoch_gets_epoch_mismatch_and_close)
@@ -642,6 +662,7 @@ static Suite *notify_suite(void)
 	tcase_add_test(tc, sub_without_after_gets_only_new_events);
 	tcase_add_test(tc, feed_filter_delivers_only_those_feeds_in_replay_and_live);
 	tcase_add_test(tc, request_id_is_echoed_as_given_string_or_number);
+	tcase_add_test(tc, request_id_null_or_boolean_is_echoed_too);
 	tcase_add_test(tc, cursor_of_another_epoch_gets_epoch_mismatch_and_close);
 	tcase_add_test(tc, cursor_beyond_head_gets_cursor_ahead_and_close);
 	tcase_add_test(tc, cursor_older_than_retention_gets_cursor_expired_and_close);
