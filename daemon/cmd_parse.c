@@ -17,7 +17,7 @@
 #include "feed.h"
 
 #define CMD_PARSE_CHUNK (256 * 1024)
-#define CMD_PARSE_OUT_BUF (1024 * 1024)
+#define CMD_PARSE_OUT_BUF (128 * 1024)
 
 struct cmd_parse_out {
 	struct parse *p;

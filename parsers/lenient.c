@@ -26,6 +26,7 @@ struct lx_buf {
 
 struct lx_elem {
 	size_t off;	     /* in names: ns\0local\0prefix\0 */
+	size_t local, prefix; /* their offsets after off */
 	size_t nbind_before; /* bindings in scope before this element's own */
 };
 
@@ -181,6 +182,7 @@ int lx_open(struct lx *l, const char *ns, size_t nslen, const char *local, size_
 {
 	size_t off = l->names.len;
 	struct lx_elem *e;
+	char *d;
 
 	l->depth++;
 	if (l->depth > l->max_depth) {
@@ -189,13 +191,24 @@ int lx_open(struct lx *l, const char *ns, size_t nslen, const char *local, size_
 		return 0;
 	}
 	if (lx_reserve((void **)&l->el, &l->elcap, l->nel + 1, sizeof(*l->el)) ||
-	    lx_addz(&l->names, ns, nslen) || lx_addz(&l->names, local, llen) ||
-	    lx_addz(&l->names, prefix, plen)) {
+	    lx_reserve((void **)&l->names.p, &l->names.cap, off + nslen + llen + plen + 4, 1)) {
 		l->depth--;
 		return -1;
 	}
+	/* ns\0local\0prefix\0, and the NUL lx_add keeps after the text */
+	d = l->names.p + off;
+	memcpy(d, ns, nslen);
+	d[nslen] = '\0';
+	memcpy(d + nslen + 1, local, llen);
+	d[nslen + 1 + llen] = '\0';
+	memcpy(d + nslen + llen + 2, prefix, plen);
+	d[nslen + llen + plen + 2] = '\0';
+	d[nslen + llen + plen + 3] = '\0';
+	l->names.len = off + nslen + llen + plen + 3;
 	e = &l->el[l->nel++];
 	e->off = off;
+	e->local = nslen + 1;
+	e->prefix = nslen + llen + 2;
 	e->nbind_before = l->nbind - l->npending;
 	l->npending = 0;
 	out->ns = l->names.p + off;
@@ -214,8 +227,8 @@ int lx_close(struct lx *l, struct lx_name *out)
 		return 0;
 	e = &l->el[--l->nel];
 	out->ns = l->names.p + e->off;
-	out->local = out->ns + strlen(out->ns) + 1;
-	out->prefix = out->local + strlen(out->local) + 1;
+	out->local = out->ns + e->local;
+	out->prefix = out->ns + e->prefix;
 	l->names.len = e->off;
 	lx_unbind_to(l, e->nbind_before);
 	return 1;
