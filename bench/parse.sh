@@ -42,7 +42,7 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 printf "%-6s %-12s %10s %10s %8s\n" doc program median_cpu_s MB/s "%floor"
 for kind in rss atom; do
 	f=$out/$kind-$SIZE.xml
-	mb=$(echo "$(stat -c %s "$f") / 1048576" | bc -l)
+	mb=$(echo "$(stat -L -c %s "$f") / 1048576" | bc -l)
 	: >"$out/t.floor" ; : >"$out/t.feedd" ; : >"$out/t.sfeed"
 	cat "$f" >/dev/null # warm the page cache
 	for _ in $(seq "$RUNS"); do

@@ -23,6 +23,12 @@
 #define XML_DTD 1
 #include <expat.h>
 
+#if defined(__GNUC__) && !defined(__clang__)
+/* Called twice per event: straight through the GOT, not via the PLT. */
+XMLPARSEAPI(XML_Index) XML_GetCurrentByteIndex(XML_Parser parser) __attribute__((noplt));
+XMLPARSEAPI(int) XML_GetCurrentByteCount(XML_Parser parser) __attribute__((noplt));
+#endif
+
 #include "xmlreader.h"
 #include "encoding.h"
 #include "lenient.h"
