@@ -487,11 +487,33 @@ __attribute__((target("avx2"))) static inline __m256i json_utf8_err32(const stru
 	return _mm256_or_si256(err, ls);
 }
 
+/* t = the last len (< 32) bytes of a string, zero-padded: with two
+ * overlapping fixed-size copies (inlined) instead of a memcpy call, since
+ * every string ends in one. */
+static inline void json_tail32(unsigned char t[32], const unsigned char *p, size_t len)
+{
+	memset(t, 0, 32);
+	if (len >= 16) {
+		memcpy(t, p, 16);
+		memcpy(t + len - 16, p + len - 16, 16);
+	} else if (len >= 8) {
+		memcpy(t, p, 8);
+		memcpy(t + len - 8, p + len - 8, 8);
+	} else if (len >= 4) {
+		memcpy(t, p, 4);
+		memcpy(t + len - 4, p + len - 4, 4);
+	} else if (len) {
+		t[0] = p[0];
+		t[len / 2] = p[len / 2];
+		t[len - 1] = p[len - 1];
+	}
+}
+
 __attribute__((target("avx2"))) static int json_str_onepass32(struct buf *b, const unsigned char *s,
 							      size_t n)
 {
 	struct json_k32 k;
-	__m256i prev = _mm256_setzero_si256(), err = _mm256_setzero_si256();
+	__m256i prev = _mm256_setzero_si256();
 	unsigned prev_hi = 0;
 	size_t i = 0, run = 0;
 	json_k32_init(&k);
@@ -503,16 +525,18 @@ __attribute__((target("avx2"))) static int json_str_onepass32(struct buf *b, con
 		if (!tail) {
 			x = _mm256_loadu_si256((const __m256i *)(s + i));
 		} else {
-			memset(t, 0, sizeof t);
-			memcpy(t, s + i, n - i);
+			json_tail32(t, s + i, n - i);
 			x = _mm256_loadu_si256((const __m256i *)t);
 			valid = (uint32_t)((1ull << (n - i)) - 1);
 		}
 		/* an ASCII block after an ASCII block cannot be wrong; the zero
 		 * padding of the tail shows a sequence cut by the end */
 		unsigned hi = (unsigned)_mm256_movemask_epi8(x);
-		if (hi | prev_hi | tail)
-			err = _mm256_or_si256(err, json_utf8_err32(&k, x, prev));
+		if (hi | prev_hi | tail) {
+			__m256i e = json_utf8_err32(&k, x, prev);
+			if (!_mm256_testz_si256(e, e))
+				return 1; /* not clean: the caller starts over */
+		}
 		__m256i hit = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, k.q),
 							      _mm256_cmpeq_epi8(x, k.bs)),
 					      _mm256_cmpeq_epi8(_mm256_min_epu8(x, k.ctl), x));
@@ -524,8 +548,6 @@ __attribute__((target("avx2"))) static int json_str_onepass32(struct buf *b, con
 		prev = x;
 		prev_hi = hi;
 	}
-	if (!_mm256_testz_si256(err, err))
-		return 1; /* not clean: the caller starts over */
 	return buf_append(b, s + run, n - run);
 }
 #endif
@@ -594,37 +616,37 @@ int json_str(struct buf *b, const char *str, size_t n)
 	return buf_append(b, "\"", 1);
 }
 
-/* ,"key":"value" (or without the comma for the first key); v has n bytes. */
-static int json_kv_strn(struct buf *b, bool *first, const char *key, const char *v, size_t n)
+/* ,"key":"value" (or without the comma for the first key); v has n bytes.
+ * qkey is the key with its quotes and colon: "\"key\":". */
+static int json_kv_strn(struct buf *b, bool *first, const char *qkey, const char *v, size_t n)
 {
 	if (!v || !n)
 		return 0;
-	if (buf_append(b, *first ? "\"" : ",\"", *first ? 1 : 2) || buf_puts(b, key) ||
-	    buf_append(b, "\":", 2) || json_str(b, v, n))
+	if ((!*first && buf_append(b, ",", 1)) || buf_puts(b, qkey) || json_str(b, v, n))
 		return -1;
 	*first = false;
 	return 0;
 }
 
-static int json_kv_str(struct buf *b, bool *first, const char *key, const char *v)
+static int json_kv_str(struct buf *b, bool *first, const char *qkey, const char *v)
 {
-	return json_kv_strn(b, first, key, v, v ? strlen(v) : 0);
+	return json_kv_strn(b, first, qkey, v, v ? strlen(v) : 0);
 }
 
-static int json_kv_date(struct buf *b, bool *first, const char *key, int64_t t)
+static int json_kv_date(struct buf *b, bool *first, const char *qkey, int64_t t)
 {
 	char d[32];
 	if (t == FEED_NO_DATE)
 		return 0;
 	date_format(t, d);
-	return json_kv_str(b, first, key, d);
+	return json_kv_str(b, first, qkey, d);
 }
 
 static int json_enclosure(struct buf *b, const struct feed_enclosure *e)
 {
 	bool first = true;
-	if (buf_append(b, "{", 1) || json_kv_str(b, &first, "url", e->url) ||
-	    json_kv_str(b, &first, "type", e->type))
+	if (buf_append(b, "{", 1) || json_kv_str(b, &first, "\"url\":", e->url) ||
+	    json_kv_str(b, &first, "\"type\":", e->type))
 		return -1;
 	if (e->length >= 0) {
 		char n[32];
@@ -666,14 +688,14 @@ static int json_enclosures(struct buf *b, const struct feed_item *it)
 int json_item_len(struct buf *b, const struct feed_item *it, const size_t len[JSON_ITEM_NSTR])
 {
 	bool first = true;
-	if (buf_append(b, "{", 1) || json_kv_strn(b, &first, "id", it->id, len[0]) ||
-	    json_kv_strn(b, &first, "title", it->title, len[1]) ||
-	    json_kv_strn(b, &first, "link", it->link, len[2]) ||
-	    json_kv_strn(b, &first, "author", it->author, len[3]) ||
-	    json_kv_date(b, &first, "published", it->published) ||
-	    json_kv_date(b, &first, "updated", it->updated) ||
-	    json_kv_strn(b, &first, "summary", it->summary, len[4]) ||
-	    json_kv_strn(b, &first, "content", it->content, len[5]))
+	if (buf_append(b, "{", 1) || json_kv_strn(b, &first, "\"id\":", it->id, len[0]) ||
+	    json_kv_strn(b, &first, "\"title\":", it->title, len[1]) ||
+	    json_kv_strn(b, &first, "\"link\":", it->link, len[2]) ||
+	    json_kv_strn(b, &first, "\"author\":", it->author, len[3]) ||
+	    json_kv_date(b, &first, "\"published\":", it->published) ||
+	    json_kv_date(b, &first, "\"updated\":", it->updated) ||
+	    json_kv_strn(b, &first, "\"summary\":", it->summary, len[4]) ||
+	    json_kv_strn(b, &first, "\"content\":", it->content, len[5]))
 		return -1;
 	/* The arrays need a leading comma; fake one when they come first. */
 	if (first && (it->ncategories || it->nenclosures)) {
@@ -703,12 +725,12 @@ int json_item(struct buf *b, const struct feed_item *it)
 int json_meta(struct buf *b, const struct feed_meta *m)
 {
 	bool first = true;
-	if (buf_append(b, "{", 1) || json_kv_str(b, &first, "title", m->title) ||
-	    json_kv_str(b, &first, "link", m->link) || json_kv_str(b, &first, "id", m->id) ||
-	    json_kv_str(b, &first, "subtitle", m->subtitle) ||
-	    json_kv_str(b, &first, "language", m->language) ||
-	    json_kv_str(b, &first, "author", m->author) ||
-	    json_kv_date(b, &first, "updated", m->updated))
+	if (buf_append(b, "{", 1) || json_kv_str(b, &first, "\"title\":", m->title) ||
+	    json_kv_str(b, &first, "\"link\":", m->link) || json_kv_str(b, &first, "\"id\":", m->id) ||
+	    json_kv_str(b, &first, "\"subtitle\":", m->subtitle) ||
+	    json_kv_str(b, &first, "\"language\":", m->language) ||
+	    json_kv_str(b, &first, "\"author\":", m->author) ||
+	    json_kv_date(b, &first, "\"updated\":", m->updated))
 		return -1;
 	return buf_append(b, "}", 1);
 }
