@@ -37,7 +37,7 @@ urls() { # $1 = number of feeds
 		printf 'http://127.0.0.1:%d/s%d/feed-%04d.xml\n' "$PORT" $((i / FEEDS)) $((i % FEEDS))
 	done
 }
-mb=$(du -sm "$www" | cut -f1)
+mb=$(du -sm "$www/" | cut -f1)
 bench_machine
 echo "corpus: $FEEDS feeds x $ITEMS items, $mb MB; parallelism $PAR"
 printf "%-26s %8s %8s %9s %9s %8s\n" run wall_s cpu_s peak_MiB items 304s

@@ -151,6 +151,7 @@ static int poll_run(const struct config *cfg, bool all)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	store_opts_default(&so);
 	so.busy_timeout_ms = (int)(cfg->busy_timeout * 1000);
+	so.skip_quick_check = true; /* the poller's store thread checks it before any write */
 	if (store_open(cfg->database, &so, &st) != STORE_OK) {
 		fprintf(stderr, "feedd poll: %s: %s\n", cfg->database, store_errmsg(st));
 		store_close(st);
@@ -171,9 +172,14 @@ static int poll_run(const struct config *cfg, bool all)
 		fprintf(stderr, "feedd poll: out of memory\n");
 		r.store_failed = true;
 	} else {
+		poller_check_store(r.poller);
 		poll_start_all(&r, st);
-		if (poller_pending(r.poller))
+		if (poller_pending(r.poller)) {
 			event_base_dispatch(r.base);
+		} else if (store_quick_check(st) != STORE_OK) { /* no poll ran the check */
+			fprintf(stderr, "feedd poll: %s\n", store_errmsg(st));
+			r.store_failed = true;
+		}
 	}
 	poll_progress(&r, true);
 	poller_free(r.poller);

@@ -23,6 +23,10 @@ struct poller {
 	void *ud;
 	size_t pending;
 	uint64_t rnd; /* xorshift state for back-off jitter */
+	/* The store thread's own (poller_check_store): set before the first job, then its only. */
+	bool check_first; /* run quick_check before the first write */
+	bool broken;      /* it failed: no write at all, every poll fails with broken_msg */
+	char broken_msg[512];
 };
 
 enum poller_write {
@@ -492,7 +496,11 @@ static void poller_on_fetched(void *ud, const struct fetch_result *r)
 	j->parse = NULL;
 	if (j->write != PW_DOCUMENT)
 		poller_items_free(j);
-	storeq_submit(j->p->writer, &j->node);
+	/* a document's items count against the queue's limit; a state is a few bytes */
+	if (j->write == PW_DOCUMENT)
+		storeq_submit(j->p->writer, &j->node);
+	else
+		storeq_submit_small(j->p->writer, &j->node);
 }
 
 /* ---- the writes (on the store thread, with its own handle st) ---- */
@@ -609,10 +617,38 @@ static bool poller_is_state(const struct poller_job *j)
 	return j->write == PW_FAILURE || j->write == PW_NOT_MODIFIED;
 }
 
+/* The database failed its check: the poll fails, nothing is written. */
+static void poller_refuse(struct poller *p, struct poller_job *j)
+{
+	poller_items_free(j);
+	if (j->write == PW_NONE)
+		return;
+	snprintf(j->error, sizeof j->error, "%s", p->broken_msg);
+	j->o = (struct poller_outcome){.feed_id = j->o.feed_id,
+	                               .url = j->o.url,
+	                               .http_status = j->o.http_status,
+	                               .body_bytes = j->o.body_bytes,
+	                               .result = POLLER_FAILED,
+	                               .error = j->error,
+	                               .store_failed = true};
+}
+
 /* storeq_work_fn: a run of jobs in order; consecutive state writes go in one transaction. */
 static void poller_write_run(void *ctx, struct store *st, struct storeq_node **jobs, size_t n)
 {
-	(void)ctx;
+	struct poller *p = ctx;
+	if (p->check_first) {
+		p->check_first = false;
+		if (store_quick_check(st) != STORE_OK) {
+			p->broken = true;
+			snprintf(p->broken_msg, sizeof p->broken_msg, "%s", store_errmsg(st));
+		}
+	}
+	if (p->broken) {
+		for (size_t i = 0; i < n; i++)
+			poller_refuse(p, poller_job_of(jobs[i]));
+		return;
+	}
 	for (size_t i = 0; i < n;) {
 		size_t k = i;
 		while (k < n && poller_is_state(poller_job_of(jobs[k])))
@@ -694,6 +730,11 @@ void poller_free(struct poller *p)
 	fetch_engine_free(p->engine); /* the aborted polls go to the writer too ... */
 	storeq_free(p->writer);       /* ... which reports every poll before it stops */
 	free(p);
+}
+
+void poller_check_store(struct poller *p)
+{
+	p->check_first = true; /* the store thread reads it under storeq's lock, at the first job */
 }
 
 size_t poller_pending(const struct poller *p)

@@ -106,6 +106,16 @@ void poller_free(struct poller *p);
  */
 int poller_start(struct poller *p, const struct store_feed *f, char *err, size_t errlen);
 
+/*
+ * For a store opened with skip_quick_check: the store thread runs the
+ * check on its own handle before its first write, while the first
+ * transfers are under way (`feedd poll` takes ~0.1 s per 300 MB of
+ * database off its wall time this way).  If the database fails it,
+ * nothing is written at all and every poll fails with store_failed and
+ * the check's message.  Call it before the first poller_start.
+ */
+void poller_check_store(struct poller *p);
+
 /* Polls started and not yet reported. */
 size_t poller_pending(const struct poller *p);
 

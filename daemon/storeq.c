@@ -31,7 +31,8 @@ struct storeq {
 	storeq_done_fn done;
 	void *ctx;
 	size_t max_jobs;
-	struct storeq_node **run; /* max_jobs slots, the worker's */
+	struct storeq_node **run; /* cap_run slots, the worker's */
+	size_t cap_run;
 	int efd;
 	struct event *ev;
 	pthread_t thread;
@@ -40,7 +41,8 @@ struct storeq {
 	pthread_cond_t work_cv; /* jobs queued, or stop */
 	pthread_cond_t idle_cv; /* a run finished */
 	struct storeq_list queued, finished;
-	size_t busy; /* queued + running */
+	size_t busy;    /* counted jobs queued + running */
+	size_t pending; /* all jobs queued + running */
 	bool stop;
 };
 
@@ -68,6 +70,18 @@ static void storeq_append(struct storeq_list *l, struct storeq_list *more)
 	*more = (struct storeq_list){0};
 }
 
+/* The run array grows with the longest run (uncounted jobs have no bound but the caller's). */
+static int storeq_grow_run(struct storeq *q)
+{
+	size_t cap = q->cap_run * 2;
+	struct storeq_node **r = realloc(q->run, cap * sizeof *r);
+	if (!r)
+		return -1;
+	q->run = r;
+	q->cap_run = cap;
+	return 0;
+}
+
 static void storeq_wake_loop(struct storeq *q)
 {
 	uint64_t one = 1;
@@ -88,15 +102,31 @@ static void *storeq_main(void *arg)
 		q->queued = (struct storeq_list){0};
 		pthread_mutex_unlock(&q->mu);
 
-		size_t n = 0;
-		for (struct storeq_node *j = run.head; j; j = j->next)
+		size_t n = 0, counted = 0;
+		for (struct storeq_node *j = run.head; j; j = j->next) {
+			if (n == q->cap_run && storeq_grow_run(q) != 0)
+				break; /* out of memory: the rest in the next run */
 			q->run[n++] = j;
+			counted += j->counted;
+		}
+		if (n < run.n) { /* put back what did not fit */
+			struct storeq_node *rest = q->run[n - 1]->next;
+			q->run[n - 1]->next = NULL;
+			pthread_mutex_lock(&q->mu);
+			struct storeq_list back = {rest, run.tail, run.n - n};
+			storeq_append(&back, &q->queued);
+			q->queued = back;
+			pthread_mutex_unlock(&q->mu);
+			run.tail = q->run[n - 1];
+			run.n = n;
+		}
 		/* work may not touch ->next: the run's links are read back below */
 		q->work(q->ctx, q->st, q->run, n);
 
 		pthread_mutex_lock(&q->mu);
 		storeq_append(&q->finished, &run);
-		q->busy -= n;
+		q->busy -= counted;
+		q->pending -= n;
 		pthread_cond_broadcast(&q->idle_cv);
 		storeq_wake_loop(q);
 	}
@@ -126,21 +156,33 @@ static void storeq_on_wake(evutil_socket_t fd, short what, void *arg)
 	storeq_deliver(arg);
 }
 
-void storeq_submit(struct storeq *q, struct storeq_node *job)
+static void storeq_queue(struct storeq *q, struct storeq_node *job, bool counted)
 {
 	pthread_mutex_lock(&q->mu);
-	while (q->busy >= q->max_jobs)
+	while (counted && q->busy >= q->max_jobs)
 		pthread_cond_wait(&q->idle_cv, &q->mu);
+	job->counted = counted;
 	storeq_push(&q->queued, job);
-	q->busy++;
+	q->busy += counted;
+	q->pending++;
 	pthread_cond_signal(&q->work_cv);
 	pthread_mutex_unlock(&q->mu);
+}
+
+void storeq_submit(struct storeq *q, struct storeq_node *job)
+{
+	storeq_queue(q, job, true);
+}
+
+void storeq_submit_small(struct storeq *q, struct storeq_node *job)
+{
+	storeq_queue(q, job, false);
 }
 
 void storeq_flush(struct storeq *q)
 {
 	pthread_mutex_lock(&q->mu);
-	while (q->busy)
+	while (q->pending)
 		pthread_cond_wait(&q->idle_cv, &q->mu);
 	pthread_mutex_unlock(&q->mu);
 	storeq_deliver(q);
@@ -182,7 +224,8 @@ struct storeq *storeq_new(struct event_base *base, struct store *st, size_t max_
 		storeq_release(q);
 		return NULL;
 	}
-	q->run = calloc(q->max_jobs, sizeof *q->run);
+	q->cap_run = q->max_jobs;
+	q->run = calloc(q->cap_run, sizeof *q->run);
 	q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	q->ev = q->efd >= 0 ? event_new(base, q->efd, EV_READ | EV_PERSIST, storeq_on_wake, q)
 	                    : NULL;

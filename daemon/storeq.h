@@ -16,9 +16,12 @@
  * once (a run) and gives the run to the work function, which may group
  * jobs into fewer transactions.
  *
- * Memory: at most max_jobs jobs are queued or running at once; beyond
- * that storeq_submit blocks the loop until the worker finished a run (the
- * loop then waits as it waited for its own commits before).
+ * Memory: at most max_jobs jobs that hold memory (storeq_submit) are
+ * queued or running at once; beyond that storeq_submit
+ * blocks the loop until the worker finished a run (the loop then waits as
+ * it waited for its own commits before).  Small jobs
+ * (storeq_submit_small) never wait: a 304 must not wait behind the
+ * database check.
  *
  * Jobs embed a struct storeq_node (container_of style); the queue neither
  * allocates nor frees them.
@@ -26,6 +29,7 @@
 #ifndef FEEDD_STOREQ_H
 #define FEEDD_STOREQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct event_base;
@@ -34,6 +38,7 @@ struct storeq;
 
 struct storeq_node {
 	struct storeq_node *next; /* the queue's */
+	bool counted;             /* the queue's: counts against max_jobs */
 };
 
 /* On the worker thread: jobs[0..n) in submission order, with the worker's own handle st. */
@@ -51,8 +56,12 @@ struct storeq *storeq_new(struct event_base *base, struct store *st, size_t max_
                           storeq_work_fn work, storeq_done_fn done, void *ctx, char *err,
                           size_t errlen);
 
-/* Queues job; blocks while max_jobs jobs are queued or running.  From the loop thread only. */
+/* Queues job; blocks while max_jobs counted jobs are queued or running.  From the loop
+ * thread only. */
 void storeq_submit(struct storeq *q, struct storeq_node *job);
+
+/* The same for a job that holds next to no memory: it never waits for the limit. */
+void storeq_submit_small(struct storeq *q, struct storeq_node *job);
 
 /* Waits until every job submitted has run and calls their done callbacks now. */
 void storeq_flush(struct storeq *q);

@@ -246,7 +246,7 @@ static enum store_err exec_sql(struct store *s, const char *sql, const char *wha
 	return rc == SQLITE_OK ? STORE_OK : store_fail(s, rc, what);
 }
 
-static enum store_err run_quick_check(struct store *s)
+enum store_err store_quick_check(struct store *s)
 {
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL);
@@ -386,7 +386,7 @@ enum store_err store_open(const char *path, const struct store_opts *opts, struc
 		return store_failf(s, STORE_ERR_NOMEM, "out of memory");
 	enum store_err e = open_db(s, opts);
 	if (e == STORE_OK && !opts->skip_quick_check)
-		e = run_quick_check(s);
+		e = store_quick_check(s);
 	if (e == STORE_OK)
 		e = migrate(s);
 	if (e == STORE_OK)

@@ -96,6 +96,13 @@ void store_opts_default(struct store_opts *o);
 enum store_err store_open(const char *path, const struct store_opts *opts, struct store **out);
 
 /*
+ * Runs PRAGMA quick_check, as store_open does unless told to skip it:
+ * STORE_ERR_CORRUPT with the finding when the database is damaged.
+ * Reads the whole file.
+ */
+enum store_err store_quick_check(struct store *s);
+
+/*
  * Opens another handle on the database s has open, for another thread (a
  * handle is used by one thread at a time): the same path and busy
  * timeout, without a second quick_check.  The schema is current already,

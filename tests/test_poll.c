@@ -4,6 +4,7 @@
  * Scheduling results are read back from the store.
  */
 #include <check.h>
+#include <fcntl.h>
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <pthread.h>
@@ -885,6 +886,77 @@ START_TEST(poll_command_fails_when_the_store_cannot_be_opened)
 }
 END_TEST
 
+/* Fills feed id with 200 large items, closes st and scribbles over pages in the middle of the
+ * file (the first pages, with the schema and the feeds, stay readable). */
+static void corrupt_items(int64_t id)
+{
+	static char big[3000];
+	memset(big, 'x', sizeof big - 1);
+	struct store_batch *b = NULL;
+	ck_assert_int_eq(store_batch_begin(st, id, 1000, &b), STORE_OK);
+	for (int i = 0; i < 200; i++) {
+		char guid[32];
+		snprintf(guid, sizeof guid, "id-%d", i);
+		struct feed_item it = {.id = guid, .content = big, .published = FEED_NO_DATE,
+		                       .updated = FEED_NO_DATE};
+		ck_assert_int_eq(store_batch_item(b, &it, NULL), STORE_OK);
+	}
+	ck_assert_int_eq(store_batch_commit(b, NULL, NULL, NULL, NULL), STORE_OK);
+	store_close(st);
+	st = NULL;
+	int fd = open(dbpath, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	static char junk[4096 * 8];
+	for (size_t i = 0; i < sizeof junk; i++)
+		junk[i] = (char)(i * 7 + 3);
+	ck_assert_int_eq(pwrite(fd, junk, sizeof junk, 4096 * 40), (ssize_t)sizeof junk);
+	close(fd);
+}
+
+/*
+ * `feedd poll` checks the database on its store thread while the first
+ * transfers run: a damaged one fails the run and nothing is written.
+ */
+START_TEST(poll_command_on_a_damaged_database_fails_and_writes_nothing)
+{
+	route("/f", 200, NULL, feed2);
+	int64_t id = add_feed("/f");
+	corrupt_items(id);
+	char *argv[] = {FEEDD_BIN, "poll", "--all", "--db", dbpath, "--config",
+	                (char *)write_config(NULL), NULL};
+	struct tu_run r;
+	run_cmd(&r, argv);
+	ck_assert_msg(r.status == 1, "status %d, stderr: %s", r.status, r.err);
+	ck_assert_msg(strstr(r.err, "corrupt"), "stderr: %s", r.err);
+	ck_assert_msg(strstr(r.out, "1 failed"), "stdout: %s", r.out);
+	tu_run_free(&r);
+	struct store_opts so;
+	store_opts_default(&so);
+	so.skip_quick_check = true;
+	ck_assert_int_eq(store_open(dbpath, &so, &st), STORE_OK);
+	struct store_feed f;
+	feed_get(id, &f);
+	ck_assert_int_eq(f.last_fetch, 0); /* not even the failure was written */
+	store_feed_clear(&f);
+}
+END_TEST
+
+/* With nothing due the check still runs. */
+START_TEST(poll_command_with_nothing_due_still_checks_the_database)
+{
+	int64_t id = add_feed("/f");
+	ck_assert_int_eq(store_feed_set_next_poll(st, id, INT64_MAX / 2, "later"), STORE_OK);
+	corrupt_items(id);
+	char *argv[] = {FEEDD_BIN, "poll", "--db", dbpath, "--config", (char *)write_config(NULL),
+	                NULL};
+	struct tu_run r;
+	run_cmd(&r, argv);
+	ck_assert_msg(r.status == 1, "status %d, stderr: %s", r.status, r.err);
+	ck_assert_msg(strstr(r.err, "corrupt"), "stderr: %s", r.err);
+	tu_run_free(&r);
+}
+END_TEST
+
 START_TEST(poll_command_refuses_a_bad_config)
 {
 	struct tu_run r;
@@ -987,6 +1059,8 @@ static Suite *poll_suite(void)
 	tcase_add_test(tc, poll_command_prints_a_summary_and_succeeds_when_feeds_fail);
 	tcase_add_test(tc, poll_command_fails_when_the_store_cannot_be_opened);
 	tcase_add_test(tc, poll_command_refuses_a_bad_config);
+	tcase_add_test(tc, poll_command_on_a_damaged_database_fails_and_writes_nothing);
+	tcase_add_test(tc, poll_command_with_nothing_due_still_checks_the_database);
 	tcase_add_test(tc, a_full_disk_fails_one_feed_keeps_the_others_and_exits_nonzero);
 	suite_add_tcase(s, tc);
 	return s;

@@ -7,6 +7,7 @@
 #include <check.h>
 #include <event2/event.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "store.h"
@@ -137,6 +138,49 @@ START_TEST(free_reports_every_job_submitted)
 }
 END_TEST
 
+/* A gate the first run waits at, so that the worker is busy while the test submits. */
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static bool gate_open;
+
+static void gated_work(void *ud, struct store *s, struct storeq_node **jobs, size_t n)
+{
+	pthread_mutex_lock(&gate_mu);
+	while (!gate_open)
+		pthread_cond_wait(&gate_cv, &gate_mu);
+	pthread_mutex_unlock(&gate_mu);
+	work(ud, s, jobs, n);
+}
+
+START_TEST(uncounted_jobs_never_wait_for_the_limit)
+{
+	struct ctx c = {.loop_store = st};
+	pthread_mutex_init(&c.mu, NULL);
+	gate_open = false;
+	char err[256];
+	struct storeq *q = storeq_new(base, st, 1, gated_work, done, &c, err, sizeof err);
+	ck_assert_msg(q != NULL, "%s", err);
+	for (int i = 0; i < NJOBS; i++) {
+		struct job *j = calloc(1, sizeof *j);
+		j->n = i;
+		/* the first one fills the limit and the worker is stuck: the others must not wait */
+		if (i == 0)
+			storeq_submit(q, &j->node);
+		else
+			storeq_submit_small(q, &j->node);
+	}
+	pthread_mutex_lock(&gate_mu);
+	gate_open = true;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+	storeq_free(q);
+	ck_assert_int_eq(c.ndone, NJOBS);
+	for (int i = 0; i < NJOBS; i++)
+		ck_assert_int_eq(c.done[i], i);
+	pthread_mutex_destroy(&c.mu);
+}
+END_TEST
+
 static Suite *storeq_suite(void)
 {
 	Suite *s = suite_create("storeq");
@@ -145,6 +189,7 @@ static Suite *storeq_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, jobs_run_on_the_worker_and_are_reported_in_order_after_their_work);
 	tcase_add_test(tc, free_reports_every_job_submitted);
+	tcase_add_test(tc, uncounted_jobs_never_wait_for_the_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }
