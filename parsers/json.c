@@ -418,7 +418,6 @@ enum {
 	JSON_CARRY = JSON_TOO_SHORT | JSON_TOO_LONG | JSON_TWO_CONTS,
 };
 
-#define JSON_TAB16(...) _mm256_setr_epi8(__VA_ARGS__, __VA_ARGS__)
 
 /* The pass's constants.  Built once per string and hidden from the
  * optimizer (json_k32_init): as plain constants GCC rebuilds each splat in
@@ -427,11 +426,34 @@ struct json_k32 {
 	__m256i nib, e0, f0, hi, e2, fe, a8, tab1h, tab1l, tab2h, q, bs, ctl;
 };
 
+#define JSON_TL (JSON_CARRY | JSON_TOO_LARGE | JSON_TOO_LARGE_1000)
+#define JSON_CONT (JSON_TOO_LONG | JSON_OVERLONG_2 | JSON_TWO_CONTS)
+
+/* Error classes allowed by the high nibble of the byte before, by its low
+ * nibble, and by the high nibble of the byte itself. */
+static const unsigned char json_tab[3][16] = {
+	{JSON_TOO_LONG, JSON_TOO_LONG, JSON_TOO_LONG, JSON_TOO_LONG, JSON_TOO_LONG, JSON_TOO_LONG,
+	 JSON_TOO_LONG, JSON_TOO_LONG, JSON_TWO_CONTS, JSON_TWO_CONTS, JSON_TWO_CONTS,
+	 JSON_TWO_CONTS, JSON_TOO_SHORT | JSON_OVERLONG_2, JSON_TOO_SHORT,
+	 JSON_TOO_SHORT | JSON_OVERLONG_3 | JSON_SURROGATE,
+	 JSON_TOO_SHORT | JSON_TOO_LARGE | JSON_TOO_LARGE_1000 | JSON_OVERLONG_4},
+	{JSON_CARRY | JSON_OVERLONG_3 | JSON_OVERLONG_2 | JSON_OVERLONG_4,
+	 JSON_CARRY | JSON_OVERLONG_2, JSON_CARRY, JSON_CARRY, JSON_CARRY | JSON_TOO_LARGE, JSON_TL,
+	 JSON_TL, JSON_TL, JSON_TL, JSON_TL, JSON_TL, JSON_TL, JSON_TL, JSON_TL | JSON_SURROGATE,
+	 JSON_TL, JSON_TL},
+	{JSON_TOO_SHORT, JSON_TOO_SHORT, JSON_TOO_SHORT, JSON_TOO_SHORT, JSON_TOO_SHORT,
+	 JSON_TOO_SHORT, JSON_TOO_SHORT, JSON_TOO_SHORT,
+	 JSON_CONT | JSON_OVERLONG_3 | JSON_TOO_LARGE_1000 | JSON_OVERLONG_4,
+	 JSON_CONT | JSON_OVERLONG_3 | JSON_TOO_LARGE, JSON_CONT | JSON_SURROGATE | JSON_TOO_LARGE,
+	 JSON_CONT | JSON_SURROGATE | JSON_TOO_LARGE, JSON_TOO_SHORT, JSON_TOO_SHORT,
+	 JSON_TOO_SHORT, JSON_TOO_SHORT},
+};
+
+/* A 16-byte table in both lanes. */
+#define JSON_TAB16(t) _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t)))
+
 __attribute__((target("avx2"))) static inline void json_k32_init(struct json_k32 *k)
 {
-	const char tl = JSON_CARRY | JSON_TOO_LARGE | JSON_TOO_LARGE_1000;
-	const char cont = JSON_TOO_LONG | JSON_OVERLONG_2 | JSON_TWO_CONTS;
-
 	k->nib = JSON_B32(0x0f);
 	k->e0 = JSON_B32(0xe0 - 0x80);
 	k->f0 = JSON_B32(0xf0 - 0x80);
@@ -442,26 +464,9 @@ __attribute__((target("avx2"))) static inline void json_k32_init(struct json_k32
 	k->q = JSON_B32('"');
 	k->bs = JSON_B32('\\');
 	k->ctl = JSON_B32(0x1f);
-	/* error classes allowed by the high nibble of the byte before */
-	k->tab1h = JSON_TAB16(
-		JSON_TOO_LONG, JSON_TOO_LONG, JSON_TOO_LONG, JSON_TOO_LONG, JSON_TOO_LONG,
-		JSON_TOO_LONG, JSON_TOO_LONG, JSON_TOO_LONG, JSON_TWO_CONTS, JSON_TWO_CONTS,
-		JSON_TWO_CONTS, JSON_TWO_CONTS, JSON_TOO_SHORT | JSON_OVERLONG_2, JSON_TOO_SHORT,
-		JSON_TOO_SHORT | JSON_OVERLONG_3 | JSON_SURROGATE,
-		JSON_TOO_SHORT | JSON_TOO_LARGE | JSON_TOO_LARGE_1000 | JSON_OVERLONG_4);
-	/* ... by its low nibble */
-	k->tab1l = JSON_TAB16(
-		JSON_CARRY | JSON_OVERLONG_3 | JSON_OVERLONG_2 | JSON_OVERLONG_4,
-		JSON_CARRY | JSON_OVERLONG_2, JSON_CARRY, JSON_CARRY, JSON_CARRY | JSON_TOO_LARGE,
-		tl, tl, tl, tl, tl, tl, tl, tl, tl | JSON_SURROGATE, tl, tl);
-	/* ... by the high nibble of the byte itself */
-	k->tab2h = JSON_TAB16(
-		JSON_TOO_SHORT, JSON_TOO_SHORT, JSON_TOO_SHORT, JSON_TOO_SHORT, JSON_TOO_SHORT,
-		JSON_TOO_SHORT, JSON_TOO_SHORT, JSON_TOO_SHORT,
-		cont | JSON_OVERLONG_3 | JSON_TOO_LARGE_1000 | JSON_OVERLONG_4,
-		cont | JSON_OVERLONG_3 | JSON_TOO_LARGE, cont | JSON_SURROGATE | JSON_TOO_LARGE,
-		cont | JSON_SURROGATE | JSON_TOO_LARGE, JSON_TOO_SHORT, JSON_TOO_SHORT,
-		JSON_TOO_SHORT, JSON_TOO_SHORT);
+	k->tab1h = JSON_TAB16(json_tab[0]);
+	k->tab1l = JSON_TAB16(json_tab[1]);
+	k->tab2h = JSON_TAB16(json_tab[2]);
 	__asm__("" : "+x"(k->nib), "+x"(k->e0), "+x"(k->f0), "+x"(k->hi), "+x"(k->e2),
 		"+x"(k->fe), "+x"(k->a8));
 	__asm__("" : "+x"(k->tab1h), "+x"(k->tab1l), "+x"(k->tab2h), "+x"(k->q), "+x"(k->bs),

@@ -54,7 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.limits.max_items = 50;
 	o.limits.max_field = 4096;
 	o.limits.max_depth = 64;
-	struct fuzz_run r = {{0}};
+	struct fuzz_run r;
+	memset(&r, 0, sizeof r);
 	struct parse *p = parse_new(&o, fuzz_item, &r);
 	if (!p)
 		return 0;
