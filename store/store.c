@@ -26,8 +26,15 @@
 
 #include "store_int.h"
 
-/* Pragmas run on every connection before anything else (outside any transaction). */
+/*
+ * Pragmas run on every connection before anything else (outside any
+ * transaction).  page_size applies when the file is created only: items
+ * are a few KiB each (4 KiB pages put most of them on overflow chains),
+ * and the 16 KiB pages quarter the reads and writes of a polling cycle and
+ * of the quick_check at open (bench/RESULTS.md).
+ */
 static const char *const open_pragmas[] = {
+	"PRAGMA page_size = 16384",
 	"PRAGMA foreign_keys = ON",
 	"PRAGMA trusted_schema = OFF",
 	"PRAGMA journal_mode = WAL",

@@ -266,6 +266,18 @@ START_TEST(the_content_hash_tells_fields_apart)
 }
 END_TEST
 
+/* New databases get 16 KiB pages; an existing one keeps its own. */
+START_TEST(a_new_database_has_16_kib_pages_an_old_one_keeps_its_size)
+{
+	store_close(open_ok());
+	ck_assert_int_eq(sql_int(dbpath, "PRAGMA page_size"), 16384);
+	strcat(dbpath, "2");
+	sql_exec(dbpath, "PRAGMA page_size = 4096; CREATE TABLE unrelated(x);");
+	store_close(open_ok());
+	ck_assert_int_eq(sql_int(dbpath, "PRAGMA page_size"), 4096);
+}
+END_TEST
+
 START_TEST(newer_schema_is_refused)
 {
 	sql_exec(dbpath, "PRAGMA user_version = 9999");
@@ -1948,6 +1960,7 @@ static Suite *store_suite(void)
 		T(validators_are_stored_byte_for_byte),
 		T(fetch_errors_count_up_and_reset),
 		T(migration_2_rehashes_so_known_items_stay_unchanged),
+		T(a_new_database_has_16_kib_pages_an_old_one_keeps_its_size),
 		T(the_content_hash_tells_fields_apart),
 		T(fetch_states_of_several_feeds_are_written_together),
 		T(fetch_states_of_several_feeds_are_all_or_nothing),
