@@ -50,7 +50,7 @@ struct poller_job {
 	size_t nitems, capitems;
 	size_t held; /* bytes held by items[] */
 	bool oom;
-	bool too_big; /* held passed poller_held_max */
+	bool too_big;      /* held passed poller_held_max */
 	char reason[64];   /* the outcome's next_poll_reason */
 	char warning[512]; /* the outcome's warning */
 
@@ -356,8 +356,8 @@ static void poller_prepare_document(struct poller_job *j, const struct fetch_res
 	bool oom = !poller_keep_response(j, r);
 
 	if (meta) {
-		j->meta = (struct feed_meta){.updated = FEED_NO_DATE, .ttl_minutes = -1,
-		                             .sy_period_seconds = -1};
+		j->meta = (struct feed_meta){
+		    .updated = FEED_NO_DATE, .ttl_minutes = -1, .sy_period_seconds = -1};
 		j->meta.title = poller_strdup_or_null(meta->title, &oom);
 		j->meta.link = poller_strdup_or_null(meta->link, &oom);
 		j->has_meta = true;
@@ -710,7 +710,7 @@ struct poller *poller_new(struct event_base *base, struct store *st, const struc
 		p->rnd = 1;
 	poller_fetch_opts(cfg, &fo);
 	p->engine = fetch_engine_new(base, &fo);
-	/* documents waiting for the store thread: as many as transfers run (the same memory bound) */
+	/* documents waiting for the store thread: as many as transfers run (same memory bound) */
 	char err[256];
 	if (p->engine)
 		p->writer = storeq_new(base, st, cfg->max_parallel, poller_write_run,

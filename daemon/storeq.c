@@ -211,11 +211,8 @@ struct storeq *storeq_new(struct event_base *base, struct store *st, size_t max_
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	*q = (struct storeq){.work = work,
-	                     .done = done,
-	                     .ctx = ctx,
-	                     .max_jobs = max_jobs ? max_jobs : 1,
-	                     .efd = -1};
+	*q = (struct storeq){
+	    .work = work, .done = done, .ctx = ctx, .max_jobs = max_jobs ? max_jobs : 1, .efd = -1};
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->work_cv, NULL);
 	pthread_cond_init(&q->idle_cv, NULL);
@@ -227,8 +224,8 @@ struct storeq *storeq_new(struct event_base *base, struct store *st, size_t max_
 	q->cap_run = q->max_jobs;
 	q->run = calloc(q->cap_run, sizeof *q->run);
 	q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	q->ev = q->efd >= 0 ? event_new(base, q->efd, EV_READ | EV_PERSIST, storeq_on_wake, q)
-	                    : NULL;
+	q->ev =
+	    q->efd >= 0 ? event_new(base, q->efd, EV_READ | EV_PERSIST, storeq_on_wake, q) : NULL;
 	if (!q->run || !q->ev || event_add(q->ev, NULL) != 0 ||
 	    pthread_create(&q->thread, NULL, storeq_main, q) != 0) {
 		snprintf(err, errlen, "cannot start the store thread: out of memory or threads");

@@ -128,7 +128,7 @@ START_TEST(free_reports_every_job_submitted)
 	char err[256];
 	struct storeq *q = storeq_new(base, st, 1, work, done, &c, err, sizeof err);
 	ck_assert_msg(q != NULL, "%s", err);
-	submit_all(q); /* max_jobs 1: every submit waits for the previous job */
+	submit_all(q);  /* max_jobs 1: every submit waits for the previous job */
 	storeq_free(q); /* no loop ran: free delivers them */
 	ck_assert_uint_eq(c.max_run, 1);
 	ck_assert_int_eq(c.ndone, NJOBS);
@@ -163,7 +163,7 @@ START_TEST(uncounted_jobs_never_wait_for_the_limit)
 	for (int i = 0; i < NJOBS; i++) {
 		struct job *j = calloc(1, sizeof *j);
 		j->n = i;
-		/* the first one fills the limit and the worker is stuck: the others must not wait */
+		/* the first fills the limit and the worker is stuck: the others must not wait */
 		if (i == 0)
 			storeq_submit(q, &j->node);
 		else
