@@ -214,6 +214,7 @@ static void writer_work(void *ctx, struct store *st, struct storeq_node **jobs, 
 		double t = mono(); /* COMMIT returned */
 		for (int64_t s = j->first; s <= j->last && s > 0 && (size_t)s <= g_n + 1; s++)
 			g_commit_t[s] = t;
+		storeq_done_upto(w->q, k + 1); /* announced now, as the poller does */
 	}
 }
 

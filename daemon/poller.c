@@ -656,11 +656,13 @@ static void poller_write_run(void *ctx, struct store *st, struct storeq_node **j
 		if (k > i) {
 			poller_write_states(st, jobs + i, k - i);
 			i = k;
-			continue;
+		} else {
+			struct poller_job *j = poller_job_of(jobs[i++]);
+			if (j->write == PW_DOCUMENT)
+				poller_write_document(st, j);
 		}
-		struct poller_job *j = poller_job_of(jobs[i++]);
-		if (j->write == PW_DOCUMENT)
-			poller_write_document(st, j);
+		/* announce what is committed now, not after the rest of the run */
+		storeq_done_upto(p->writer, i);
 	}
 }
 

@@ -3,8 +3,10 @@
  *
  * One mutex guards both lists.  The worker sleeps on work_cv until jobs
  * are queued, takes them all (a run), works without the lock, then moves
- * the run to the done list, wakes the loop through an eventfd watched by
- * libevent, and wakes a blocked storeq_submit or storeq_flush (idle_cv).
+ * the run to the done list (each finished prefix of it as soon as the
+ * work function says so: storeq_done_upto), wakes the loop through an
+ * eventfd watched by libevent, and wakes a blocked storeq_submit or
+ * storeq_flush (idle_cv).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -33,6 +35,7 @@ struct storeq {
 	size_t max_jobs;
 	struct storeq_node **run; /* cap_run slots, the worker's */
 	size_t cap_run;
+	size_t run_n, released; /* the run in work: jobs, and how many were handed back */
 	int efd;
 	struct event *ev;
 	pthread_t thread;
@@ -102,12 +105,11 @@ static void *storeq_main(void *arg)
 		q->queued = (struct storeq_list){0};
 		pthread_mutex_unlock(&q->mu);
 
-		size_t n = 0, counted = 0;
+		size_t n = 0;
 		for (struct storeq_node *j = run.head; j; j = j->next) {
 			if (n == q->cap_run && storeq_grow_run(q) != 0)
 				break; /* out of memory: the rest in the next run */
 			q->run[n++] = j;
-			counted += j->counted;
 		}
 		if (n < run.n) { /* put back what did not fit */
 			struct storeq_node *rest = q->run[n - 1]->next;
@@ -120,18 +122,33 @@ static void *storeq_main(void *arg)
 			run.tail = q->run[n - 1];
 			run.n = n;
 		}
-		/* work may not touch ->next: the run's links are read back below */
+		q->run_n = n;
+		q->released = 0;
 		q->work(q->ctx, q->st, q->run, n);
-
+		storeq_done_upto(q, n);
 		pthread_mutex_lock(&q->mu);
-		storeq_append(&q->finished, &run);
-		q->busy -= counted;
-		q->pending -= n;
-		pthread_cond_broadcast(&q->idle_cv);
-		storeq_wake_loop(q);
 	}
 	pthread_mutex_unlock(&q->mu);
 	return NULL;
+}
+
+void storeq_done_upto(struct storeq *q, size_t k)
+{
+	if (k > q->run_n)
+		k = q->run_n;
+	if (k <= q->released)
+		return;
+	pthread_mutex_lock(&q->mu);
+	for (size_t i = q->released; i < k; i++) {
+		struct storeq_node *j = q->run[i];
+		q->busy -= j->counted;
+		q->pending--;
+		storeq_push(&q->finished, j);
+	}
+	q->released = k;
+	pthread_cond_broadcast(&q->idle_cv);
+	storeq_wake_loop(q);
+	pthread_mutex_unlock(&q->mu);
 }
 
 /* Calls done for every finished job, in order (loop thread). */

@@ -56,6 +56,15 @@ struct storeq *storeq_new(struct event_base *base, struct store *st, size_t max_
                           storeq_work_fn work, storeq_done_fn done, void *ctx, char *err,
                           size_t errlen);
 
+/*
+ * From the work function, on the worker thread: jobs[0..k) of the run it
+ * was given are done, so their done callbacks may run on the loop now
+ * instead of after the whole run (a commit is announced as soon as it
+ * returned, not after the commits queued behind it).  Optional: whatever
+ * was not handed back is when the work function returns.
+ */
+void storeq_done_upto(struct storeq *q, size_t k);
+
 /* Queues job; blocks while max_jobs counted jobs are queued or running.  From the loop
  * thread only. */
 void storeq_submit(struct storeq *q, struct storeq_node *job);

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "store.h"
 #include "storeq.h"
@@ -141,11 +142,13 @@ END_TEST
 /* A gate the first run waits at, so that the worker is busy while the test submits. */
 static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
-static bool gate_open;
+static bool gate_open, gate_entered;
 
 static void gated_work(void *ud, struct store *s, struct storeq_node **jobs, size_t n)
 {
 	pthread_mutex_lock(&gate_mu);
+	gate_entered = true;
+	pthread_cond_broadcast(&gate_cv);
 	while (!gate_open)
 		pthread_cond_wait(&gate_cv, &gate_mu);
 	pthread_mutex_unlock(&gate_mu);
@@ -181,6 +184,81 @@ START_TEST(uncounted_jobs_never_wait_for_the_limit)
 }
 END_TEST
 
+/*
+ * Early hand-back: the work function reports each job as soon as it is
+ * done (storeq_done_upto), and the loop gets it while the rest of the run
+ * is still being worked on.  Run 1 (one job) holds the worker at the gate
+ * until three more jobs are queued, so that they make run 2; in run 2 the
+ * worker waits after its first job until the loop has reported that job.
+ */
+static struct storeq *early_q;
+static bool early_reported, early_waited_in_vain;
+
+static void early_work(void *ud, struct store *s, struct storeq_node **jobs, size_t n)
+{
+	if (job_of(jobs[0])->n == 0) { /* run 1 */
+		gated_work(ud, s, jobs, n);
+		return;
+	}
+	work(ud, s, jobs, 1);
+	storeq_done_upto(early_q, 1);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 20;
+	pthread_mutex_lock(&gate_mu);
+	while (!early_reported && !early_waited_in_vain)
+		if (pthread_cond_timedwait(&gate_cv, &gate_mu, &until) != 0)
+			early_waited_in_vain = true;
+	pthread_mutex_unlock(&gate_mu);
+	work(ud, s, jobs + 1, n - 1);
+}
+
+static void early_done(void *ud, struct storeq_node *node)
+{
+	bool first_of_run_2 = job_of(node)->n == 1;
+	done(ud, node);
+	if (first_of_run_2) {
+		pthread_mutex_lock(&gate_mu);
+		early_reported = true;
+		pthread_cond_broadcast(&gate_cv);
+		pthread_mutex_unlock(&gate_mu);
+	}
+}
+
+START_TEST(a_job_handed_back_early_is_reported_while_its_run_goes_on)
+{
+	struct ctx c = {.loop_store = st};
+	pthread_mutex_init(&c.mu, NULL);
+	gate_open = gate_entered = early_reported = early_waited_in_vain = false;
+	char err[256];
+	early_q = storeq_new(base, st, 8, early_work, early_done, &c, err, sizeof err);
+	ck_assert_msg(early_q != NULL, "%s", err);
+	for (int i = 0; i < 4; i++) {
+		struct job *j = calloc(1, sizeof *j);
+		j->n = i;
+		storeq_submit(early_q, &j->node);
+		if (i == 0) { /* the worker holds run 1 at the gate before the others come */
+			pthread_mutex_lock(&gate_mu);
+			while (!gate_entered)
+				pthread_cond_wait(&gate_cv, &gate_mu);
+			pthread_mutex_unlock(&gate_mu);
+		}
+	}
+	pthread_mutex_lock(&gate_mu);
+	gate_open = true;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+	while (c.ndone < 4)
+		event_base_loop(base, EVLOOP_ONCE);
+	ck_assert_msg(!early_waited_in_vain, "job 1 was not reported before its run ended");
+	ck_assert_int_eq(c.nran, 4);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(c.done[i], i);
+	storeq_free(early_q);
+	pthread_mutex_destroy(&c.mu);
+}
+END_TEST
+
 static Suite *storeq_suite(void)
 {
 	Suite *s = suite_create("storeq");
@@ -190,6 +268,7 @@ static Suite *storeq_suite(void)
 	tcase_add_test(tc, jobs_run_on_the_worker_and_are_reported_in_order_after_their_work);
 	tcase_add_test(tc, free_reports_every_job_submitted);
 	tcase_add_test(tc, uncounted_jobs_never_wait_for_the_limit);
+	tcase_add_test(tc, a_job_handed_back_early_is_reported_while_its_run_goes_on);
 	suite_add_tcase(s, tc);
 	return s;
 }
