@@ -97,7 +97,7 @@ struct notify_block {
 
 /* A subscriber whose output has not drained for this long does not hold
  * cached blocks for itself. */
-#define NOTIFY_STALLED_MS 1000
+#define NOTIFY_STALLED_MS 100
 
 /* Bytes handed to one write(2) at most (the kernel takes what fits). */
 #define NOTIFY_MAX_WRITE ((size_t)1 << 22)

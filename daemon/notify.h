@@ -50,7 +50,7 @@
  * subscribers get it, and libevent writes each subscriber's pending lines
  * in one writev.  Blocks that every reading subscriber has passed use at
  * most a quarter of the cache; a subscriber whose output has not drained
- * for a second is not waited for (it resumes from the store).  Past
+ * for 100 ms is not waited for (it resumes from the store).  Past
  * output_limit bytes pending the subscriber is not read for until its
  * output drains below half the limit.  Events are therefore sent only
  * after COMMIT, in cursor order, at least once, and the daemon holds at
