@@ -12,16 +12,17 @@
  *   in steps of replay_batch, while it is behind the head and its output
  *   is under the limit.  It runs after a commit, after sub, when the
  *   output drains below half the limit, and on the heartbeat timer.
- * - A cache is a ring of serialized event lines that holds every event
- *   with lo < seq <= hi (lines with seq and feed id).  It is filled by
- *   unfiltered reads of the store after hi, so a hundred subscribers
- *   following the head cost one SQLite read and one serialization per
- *   event, not a hundred; lines of one fill lie back to back, so an
- *   unfiltered subscriber gets a whole fill in one copy.  There are two
- *   caches, replaced least-recently-used: one follows the head, the other
- *   serves a replay many subscribers make at once.  A subscriber with a
- *   feed filter that replays behind both reads the store directly, with
- *   its filter.
+ * - The cache is a sorted array of blocks, none overlapping; a block holds
+ *   the serialized lines of every event with lo < seq <= hi (with seq and
+ *   feed id), read from the store in one unfiltered step after lo, so a
+ *   hundred subscribers cost one SQLite read and one serialization per
+ *   event, not a hundred.  A subscriber at a cursor no block covers fills
+ *   a new block there (up to the next block's lo).  Lines of a block lie
+ *   back to back: an unfiltered subscriber queues the rest of a block as
+ *   one reference to it.  Blocks are refcounted (the cache, the filling
+ *   step, every output buffer chain that refers to one).  A subscriber
+ *   with a feed filter that replays behind the cache reads the store
+ *   directly, with its filter.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -548,6 +549,10 @@ static int notify_cache_fill(struct notify *n, int64_t cursor, struct notify_blo
 		bl->b.data = fit;
 		bl->b.cap = bl->b.len;
 	}
+	if (!bl->nlines) { /* a gap block: only its range */
+		free(bl->lines);
+		bl->lines = NULL;
+	}
 	struct notify_line *lines = bl->nlines && bl->nlines < n->lim.replay_batch
 	                                ? realloc(bl->lines, bl->nlines * sizeof *lines)
 	                                : NULL;
@@ -572,10 +577,17 @@ static void notify_block_release(const void *data, size_t len, void *ud)
  * Queues len bytes of block bl from offset off by reference: the output
  * buffer holds a reference to the block (freed with its last one), so a
  * hundred subscribers of one fill share its bytes and nothing is copied
- * until the kernel takes them.
+ * until the kernel takes them.  A run shorter than half its block (a few
+ * lines a feed filter wants) is copied instead: a reference keeps the whole
+ * block alive, and the output limit counts only the bytes queued, so a
+ * subscriber holds at most twice its output limit in blocks.
  */
 static void notify_queue_run(struct evbuffer *out, struct notify_block *bl, size_t off, size_t len)
 {
+	if (len < bl->b.len / 2) {
+		evbuffer_add(out, bl->b.data + off, len);
+		return;
+	}
 	bl->refs++;
 	if (evbuffer_add_reference(out, bl->b.data + off, len, notify_block_release, bl)) {
 		bl->refs--;
@@ -1051,7 +1063,9 @@ static void notify_drained_cb(struct evbuffer *b, const struct evbuffer_cb_info 
 {
 	struct notify_client *c = ud;
 	(void)b;
-	if (info->n_deleted)
+	/* drained, or output queued after none was pending: the stall clock
+	 * starts when there is something to drain */
+	if (info->n_deleted || (info->n_added && !info->orig_size))
 		event_base_gettimeofday_cached(c->n->base, &c->last_drained);
 }
 

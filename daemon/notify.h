@@ -54,7 +54,9 @@
  * output_limit bytes pending the subscriber is not read for until its
  * output drains below half the limit.  Events are therefore sent only
  * after COMMIT, in cursor order, at least once, and the daemon holds at
- * most the cache plus output_limit + one batch per subscriber.
+ * most the cache plus, per subscriber, output_limit + one batch of queued
+ * lines (and blocks they refer to: a run shorter than half its block is
+ * copied, so at most twice that).
  *
  * The process must ignore SIGPIPE (a subscriber that went away is seen
  * as a write error).
