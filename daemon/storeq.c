@@ -262,5 +262,6 @@ void storeq_free(struct storeq *q)
 	pthread_cond_signal(&q->work_cv);
 	pthread_mutex_unlock(&q->mu);
 	pthread_join(q->thread, NULL);
+	storeq_deliver(q); /* jobs a done callback submitted during the flush */
 	storeq_release(q);
 }

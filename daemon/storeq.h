@@ -72,7 +72,9 @@ void storeq_submit(struct storeq *q, struct storeq_node *job);
 /* The same for a job that holds next to no memory: it never waits for the limit. */
 void storeq_submit_small(struct storeq *q, struct storeq_node *job);
 
-/* Waits until every job submitted has run and calls their done callbacks now. */
+/* Waits until every job submitted has run and calls their done callbacks now.
+ * Not from inside a done callback (later jobs would be reported before the
+ * rest of the current delivery). */
 void storeq_flush(struct storeq *q);
 
 /* Flushes, stops the worker, closes its handle, frees.  NULL is fine. */
