@@ -263,6 +263,32 @@ static int cmp_f(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * p50 and p99 of every subscriber's latency samples, and the delivery rate
+ * of the slowest subscriber since start (rss_kib is the caller's).
+ */
+static struct run_out run_stats(double start)
+{
+	size_t per = g_n / SAMPLE_EVERY + 1, ns = 0;
+	float *all = malloc(per * g_subs * sizeof *all);
+	if (!all)
+		exit(1);
+	struct run_out o = {.rate = 1e18};
+	for (size_t i = 0; i < g_subs; i++) {
+		double d = g_res[i].last_recv - start;
+		double rate = g_res[i].ok && d > 0 ? (double)g_res[i].events / d : 0;
+		if (rate < o.rate)
+			o.rate = rate;
+		for (size_t j = 0; j < per && j * SAMPLE_EVERY < g_res[i].events; j++)
+			all[ns++] = g_samples[i * per + j];
+	}
+	qsort(all, ns, sizeof *all, cmp_f);
+	o.p50 = ns ? all[ns / 2] : -1.0;
+	o.p99 = ns ? all[ns * 99 / 100] : -1.0;
+	free(all);
+	return o;
+}
+
 /* One scenario in a fresh process; prints one result line. */
 static void scenario(const char *dir, const char *label, int stalled, int replay)
 {
@@ -359,33 +385,18 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
 	}
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	/* latencies */
-	size_t per = g_n / SAMPLE_EVERY + 1, ns = 0;
-	float *all = malloc(per * g_subs * sizeof *all);
-	for (size_t i = 0; i < g_subs; i++)
-		for (size_t j = 0; j < per && j * SAMPLE_EVERY < g_res[i].events; j++)
-			all[ns++] = g_samples[i * per + j];
-	qsort(all, ns, sizeof *all, cmp_f);
-	double minrate = 1e18;
-	for (size_t i = 0; i < g_subs; i++) {
-		double d = g_res[i].last_recv - start;
-		double rate = g_res[i].ok && d > 0 ? (double)g_res[i].events / d : 0;
-		if (rate < minrate)
-			minrate = rate;
-	}
+	struct run_out o = run_stats(start);
+	o.rss_kib = ru.ru_maxrss;
 	if (replay)
 		printf("%-34s %6zu/%zu done %9s %9s %12.0f %10ld %10zu\n", label, finished, g_subs, "-",
-		       "-", minrate, ru.ru_maxrss / 1024, out_max / 1024);
+		       "-", o.rate, ru.ru_maxrss / 1024, out_max / 1024);
 	else
 		printf("%-34s %6zu/%zu done %9.2f %9.2f %12.0f %10ld %10zu\n", label, finished, g_subs,
-		       ns ? all[ns / 2] : -1.0, ns ? all[ns * 99 / 100] : -1.0, minrate,
-		       ru.ru_maxrss / 1024, out_max / 1024);
+		       o.p50, o.p99, o.rate, ru.ru_maxrss / 1024, out_max / 1024);
 	if (g_out)
-		*g_out = (struct run_out){ns ? all[ns / 2] : -1.0, ns ? all[ns * 99 / 100] : -1.0,
-		                          minrate, ru.ru_maxrss};
+		*g_out = o;
 	(void)end;
 	fflush(stdout);
-	free(all);
 	storeq_free(w.q);
 	notify_free(n);
 	event_free(w.tick);
@@ -479,28 +490,17 @@ static void scenario_floor(const char *dir, const char *label)
 		for (size_t i = 0; i < g_subs; i++)
 			finished += g_res[i].ok;
 	}
-	double minrate = 1e18;
-	size_t per = g_n / SAMPLE_EVERY + 1, ns = 0;
-	float *all = malloc(per * g_subs * sizeof *all);
+	struct run_out o = run_stats(start);
 	for (size_t i = 0; i < g_subs; i++) {
-		double d = g_res[i].last_recv - start;
-		double rate = g_res[i].ok && d > 0 ? (double)g_res[i].events / d : 0;
-		if (rate < minrate)
-			minrate = rate;
-		for (size_t j = 0; j < per && j * SAMPLE_EVERY < g_res[i].events; j++)
-			all[ns++] = g_samples[i * per + j];
 		kill(kids[i], SIGKILL);
 		waitpid(kids[i], NULL, 0);
 		close(pf[i].fd);
 	}
-	qsort(all, ns, sizeof *all, cmp_f);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	printf("%-34s %6zu/%zu done %9.2f %9.2f %12.0f %10ld %10s\n", label, finished, g_subs,
-	       ns ? all[ns / 2] : -1.0, ns ? all[ns * 99 / 100] : -1.0, minrate, ru.ru_maxrss / 1024,
-	       "-");
+	       o.p50, o.p99, o.rate, ru.ru_maxrss / 1024, "-");
 	fflush(stdout);
-	free(all);
 	free(stream);
 	free(end);
 	close(lfd);
