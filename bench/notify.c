@@ -265,7 +265,9 @@ static int cmp_f(const void *a, const void *b)
 
 /*
  * p50 and p99 of every subscriber's latency samples, and the delivery rate
- * of the slowest subscriber since start (rss_kib is the caller's).
+ * of the slowest subscriber from start, or from its first item when that
+ * came earlier (a replay starts as soon as the sub is read, while the
+ * others still connect) (rss_kib is the caller's).
  */
 static struct run_out run_stats(double start)
 {
@@ -275,7 +277,8 @@ static struct run_out run_stats(double start)
 		exit(1);
 	struct run_out o = {.rate = 1e18};
 	for (size_t i = 0; i < g_subs; i++) {
-		double d = g_res[i].last_recv - start;
+		double from = g_res[i].first_recv < start ? g_res[i].first_recv : start;
+		double d = g_res[i].last_recv - from;
 		double rate = g_res[i].ok && d > 0 ? (double)g_res[i].events / d : 0;
 		if (rate < o.rate)
 			o.rate = rate;
