@@ -21,8 +21,8 @@
  * usage: bench_notify [DIR] [N] [BATCH] [SUBSCRIBERS] [PACE_MS] [SCENARIOS] [ROUNDS]
  *                     [CONTENT_BYTES]
  *        (defaults /tmp 100000 100 100 10 ABCF 1 1200; scenario C replays the
- *        store that A or B left, so run it after them; with ROUNDS > 1, A
- *        and B alternate that many times and the medians are printed)
+ *        store that A or B left, so run it after them; with ROUNDS > 1, A,
+ *        B and F alternate that many times and the medians are printed)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -171,22 +171,27 @@ static void subscriber(const char *path, size_t idx, const char *req, int record
  * The writer does what the daemon's pipeline does: batches are committed on
  * the store thread (daemon/storeq.c, a store handle of its own) and
  * announced with notify_committed on the loop once their COMMIT returned.
- * A timer on the loop submits batch k at start + k * PACE_MS (at once when 0);
- * storeq_submit blocks while 16 batches wait, as the poller's does.
+ * Batch k is due at start + k * PACE_MS (at once when 0), and the store
+ * thread waits for that moment itself (clock_nanosleep to an absolute
+ * time): the loop keeps WRITER_AHEAD batches submitted ahead, so a loop
+ * busy writing to subscribers cannot delay the next commit and bunch two
+ * batches together (a timer on the loop did: the offered load was then
+ * not the one asked for).
  */
+#define WRITER_AHEAD 8
 struct writer {
 	struct event_base *base;
 	struct notify *notify;
 	struct storeq *q;
-	struct event *tick;
 	int64_t feed;
 	size_t submitted, done; /* items */
-	double t0;              /* the first submit: batch k is due at t0 + k * PACE_MS */
+	double t0;              /* batch k is due at t0 + k * PACE_MS */
 };
 
 struct wjob {
 	struct storeq_node node; /* first: the queue hands it back */
 	size_t from, count;
+	double due; /* mono() time its commit may start */
 	int64_t first, last;
 };
 
@@ -198,6 +203,12 @@ static void writer_work(void *ctx, struct store *st, struct storeq_node **jobs, 
 	for (size_t k = 0; k < n; k++) {
 		struct wjob *j = (struct wjob *)jobs[k];
 		struct store_batch *b;
+		while (mono() < j->due) {
+			struct timespec ts;
+			ts.tv_sec = (time_t)j->due;
+			ts.tv_nsec = (long)((j->due - (double)ts.tv_sec) * 1e9);
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		}
 		if (store_batch_begin(st, w->feed, 1000, &b) != STORE_OK)
 			exit(1);
 		for (size_t i = 0; i < j->count; i++) {
@@ -218,6 +229,19 @@ static void writer_work(void *ctx, struct store *st, struct storeq_node **jobs, 
 	}
 }
 
+/* On the loop: submits the next batch, due one PACE_MS after the previous. */
+static void writer_submit(struct writer *w)
+{
+	struct wjob *j = calloc(1, sizeof *j);
+	if (!j)
+		exit(1);
+	j->from = w->submitted;
+	j->count = g_n - w->submitted < g_batch ? g_n - w->submitted : g_batch;
+	j->due = w->t0 + (double)(w->submitted / g_batch) * (double)g_pace_us / 1e6;
+	w->submitted += j->count;
+	storeq_submit(w->q, &j->node);
+}
+
 /* On the loop, in order. */
 static void writer_done(void *ctx, struct storeq_node *node)
 {
@@ -226,29 +250,10 @@ static void writer_done(void *ctx, struct storeq_node *node)
 	notify_committed(w->notify, j->first, j->last);
 	w->done += j->count;
 	free(j);
+	if (w->submitted < g_n)
+		writer_submit(w);
 	if (w->done >= g_n)
 		event_base_loopexit(w->base, NULL);
-}
-
-static void writer_tick(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd, (void)what;
-	struct writer *w = arg;
-	if (w->submitted >= g_n)
-		return;
-	struct wjob *j = calloc(1, sizeof *j);
-	if (!j)
-		exit(1);
-	j->from = w->submitted;
-	j->count = g_n - w->submitted < g_batch ? g_n - w->submitted : g_batch;
-	if (!w->submitted)
-		w->t0 = mono();
-	w->submitted += j->count;
-	storeq_submit(w->q, &j->node);
-	double due = w->t0 + (double)(w->submitted / g_batch) * (double)g_pace_us / 1e6;
-	double wait = due - mono();
-	struct timeval pace = {0, wait > 0 ? (long)(wait * 1e6) : 0};
-	evtimer_add(w->tick, &pace);
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -357,13 +362,13 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
 		fprintf(stderr, "storeq: %s\n", err);
 		exit(1);
 	}
-	w.tick = evtimer_new(base, writer_tick, &w);
 	if (replay) {
 		w.submitted = w.done = g_n;
 		notify_committed(n, 1, (int64_t)g_n); /* wake replay; no new rows */
 	} else {
-		struct timeval zero = {0, 0};
-		evtimer_add(w.tick, &zero);
+		w.t0 = mono();
+		for (int k = 0; k < WRITER_AHEAD && w.submitted < g_n; k++)
+			writer_submit(&w);
 		event_base_dispatch(base); /* until all committed */
 	}
 	/* keep serving until the subscribers have everything */
@@ -402,7 +407,6 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
 	fflush(stdout);
 	storeq_free(w.q);
 	notify_free(n);
-	event_free(w.tick);
 	event_base_free(base);
 	store_close(st);
 }
@@ -469,7 +473,7 @@ static void scenario_floor(const char *dir, const char *label)
 			released = released + g_batch < g_n ? released + g_batch : g_n;
 			for (size_t k = released - (released - 1) % g_batch; k <= released; k++)
 				g_commit_t[k] = now;
-			next = now + (double)g_pace_us / 1e6;
+			next += (double)g_pace_us / 1e6; /* batch k at start + k * PACE_MS */
 		}
 		int wait_ms = released < g_n ? (int)((next - now) * 1000) : 1000;
 		for (size_t i = 0; i < g_subs; i++)
@@ -501,6 +505,9 @@ static void scenario_floor(const char *dir, const char *label)
 	}
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
+	o.rss_kib = ru.ru_maxrss;
+	if (g_out)
+		*g_out = o;
 	printf("%-34s %6zu/%zu done %9.2f %9.2f %12.0f %10ld %10s\n", label, finished, g_subs,
 	       o.p50, o.p99, o.rate, ru.ru_maxrss / 1024, "-");
 	fflush(stdout);
@@ -549,8 +556,9 @@ int main(int argc, char **argv)
 	       g_n, g_content, g_batch, g_pace_us / 1000, g_subs, dir);
 	printf("%-34s %11s %9s %9s %12s %10s %10s\n", "scenario", "subscribers", "p50_ms", "p99_ms",
 	       "min_ev/s/sub", "rss_MiB", "outmax_KiB");
-	/* A and B alternate, so that both see the same machine; medians after */
-	struct run_out *outs = shared_alloc(2 * rounds * sizeof *outs);
+	/* A, B and F alternate, so that all see the same machine; medians after */
+	struct run_out *outs = shared_alloc(3 * rounds * sizeof *outs);
+	static const char *const names[3] = {"A", "B", "F"};
 	for (size_t r = 0; r < rounds; r++) {
 		g_out = &outs[r];
 		if (strchr(which, 'A'))
@@ -558,27 +566,34 @@ int main(int argc, char **argv)
 		g_out = &outs[rounds + r];
 		if (strchr(which, 'B'))
 			run_in_child(dir, "B: live + 1 never-reading client", 1, 0);
+		g_out = &outs[2 * rounds + r];
+		if (strchr(which, 'F'))
+			run_in_child(dir, "F: floor, raw write(2) fan-out", -1, 0);
 	}
 	g_out = NULL;
-	if (rounds > 1 && strchr(which, 'A') && strchr(which, 'B')) {
-		double v[4][100];
-		for (size_t r = 0; r < rounds; r++) {
-			v[0][r] = outs[r].p99;
-			v[1][r] = outs[rounds + r].p99;
-			v[2][r] = (double)outs[r].rss_kib;
-			v[3][r] = (double)outs[rounds + r].rss_kib;
-		}
-		for (int k = 0; k < 4; k++)
-			qsort(v[k], rounds, sizeof v[k][0], cmp_d);
+	if (rounds > 1) {
 		size_t m = rounds / 2;
-		printf("medians of %zu rounds: p99 A %.2f ms, B %.2f ms (B/A %.2f); "
-		       "peak RSS A %.1f MiB, B %.1f MiB (B - A %+.1f MiB)\n",
-		       rounds, v[0][m], v[1][m], v[1][m] / v[0][m], v[2][m] / 1024, v[3][m] / 1024,
-		       (v[3][m] - v[2][m]) / 1024);
+		double med[3][3]; /* scenario: p50, p99, RSS MiB */
+		for (int k = 0; k < 3; k++) {
+			double v[3][100];
+			for (size_t r = 0; r < rounds; r++) {
+				v[0][r] = outs[k * rounds + r].p50;
+				v[1][r] = outs[k * rounds + r].p99;
+				v[2][r] = (double)outs[k * rounds + r].rss_kib / 1024;
+			}
+			for (int q = 0; q < 3; q++) {
+				qsort(v[q], rounds, sizeof v[q][0], cmp_d);
+				med[k][q] = v[q][m];
+			}
+			if (strchr(which, names[k][0]))
+				printf("medians of %zu rounds, %s: p50 %.2f ms, p99 %.2f ms, peak RSS %.1f MiB\n",
+				       rounds, names[k], med[k][0], med[k][1], med[k][2]);
+		}
+		if (strchr(which, 'A') && strchr(which, 'B'))
+			printf("B against A: p99 x %.2f, peak RSS %+.1f MiB\n", med[1][1] / med[0][1],
+			       med[1][2] - med[0][2]);
 	}
 	if (strchr(which, 'C'))
 		run_in_child(dir, "C: replay from oldest", 0, 1);
-	if (strchr(which, 'F'))
-		run_in_child(dir, "F: floor, raw write(2) fan-out", -1, 0);
 	return 0;
 }
