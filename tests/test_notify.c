@@ -104,6 +104,123 @@ START_TEST(item_event_has_kind_feed_and_the_parse_item_object)
 }
 END_TEST
 
+/* The line the generic JSON writer makes of ev: what notify's own
+ * serializer must produce byte for byte (the reference it replaced). */
+static char *reference_line(const struct store_event *ev, const char *epoch)
+{
+	struct buf b = {0};
+	struct cjson_w w;
+	char cur[STORE_CURSOR_MAX];
+	cjson_w_init(&w, &b);
+	cjson_w_obj(&w);
+	cjson_w_kstr(&w, "ev", "item");
+	store_cursor_format(cur, sizeof cur, epoch, ev->seq);
+	cjson_w_kstr(&w, "cursor", cur);
+	cjson_w_kstr(&w, "kind", store_event_kind_name(ev->kind));
+	cjson_w_key(&w, "feed");
+	cjson_w_obj(&w);
+	cjson_w_kint(&w, "id", ev->feed_id);
+	cjson_w_kstr(&w, "url", ev->feed_url ? ev->feed_url : "");
+	if (ev->feed_title)
+		cjson_w_kstr(&w, "title", ev->feed_title);
+	cjson_w_obj_end(&w);
+	cjson_w_key(&w, "item");
+	ck_assert_int_eq(json_item(w.b, ev->item), 0);
+	w.want_value = false;
+	cjson_w_obj_end(&w);
+	ck_assert_int_eq(cjson_w_line(&w), 0);
+	ck_assert_int_eq(buf_append(&b, "", 1), 0);
+	return b.data;
+}
+
+struct ref_lines {
+	const char *epoch;
+	char *lines[8];
+	size_t n;
+};
+
+static int collect_reference(void *ud, const struct store_event *ev)
+{
+	struct ref_lines *r = ud;
+	ck_assert_uint_lt(r->n, 8);
+	r->lines[r->n++] = reference_line(ev, r->epoch);
+	return 0;
+}
+
+START_TEST(item_lines_are_byte_for_byte_the_generic_writers_in_replay_and_live)
+{
+	/* strings that need escaping everywhere the line has one */
+	int64_t titled = nh_feed(&h, "https://example.org/a.xml?q=\"x\"&y=\\z");
+	int64_t plain = nh_feed(&h, "https://example.org/b.xml");
+	ck_assert_int_eq(store_feed_set_user(h.store, titled,
+	                                     "Q \"quoted\" \\ tab\t\xc3\xa9 \xe2\x80\xa8 \x01", 0,
+	                                     false),
+	                 STORE_OK);
+	char *cats[] = {"one \"1\"", "two\n"};
+	struct feed_enclosure enc = {
+	    .url = "https://example.org/a.mp3", .type = "audio/mpeg", .length = 1234};
+	struct feed_item it = {.id = "id \"1\"",
+	                       .title = "T\\itle \xf0\x9f\x98\x80",
+	                       .link = "https://example.org/1",
+	                       .author = "A (a@example.org)",
+	                       .published = 1652779800,
+	                       .updated = 1652779900,
+	                       .summary = "<p>s</p>\r\n",
+	                       .content = "c\x7f\x1f",
+	                       .categories = cats,
+	                       .ncategories = 2,
+	                       .enclosures = &enc,
+	                       .nenclosures = 1};
+	struct feed_item bare = {.id = "bare", .published = FEED_NO_DATE, .updated = FEED_NO_DATE};
+	struct nh_client *live = nh_sub(&h, "{\"op\":\"sub\"}");
+	nh_expect_live(&h, live, 0);
+	/* An event carries its item as stored when it is read: the live
+	 * client's lines are compared with a read right after each commit. */
+	struct ref_lines now = {.epoch = store_epoch(h.store)};
+	int64_t first, last;
+	size_t got = 0;
+	struct store_batch *b;
+	for (int round = 0; round < 3; round++) { /* new, update, another feed's */
+		ck_assert_int_eq(
+		    store_batch_begin(h.store, round < 2 ? titled : plain, h.now + round, &b),
+		    STORE_OK);
+		it.summary = round ? "changed" : "<p>s</p>\r\n";
+		ck_assert_int_eq(store_batch_item(b, round < 2 ? &it : &bare, NULL), STORE_OK);
+		ck_assert_int_eq(store_batch_commit(b, NULL, NULL, &first, &last), STORE_OK);
+		ck_assert_int_eq(store_events_after(h.store, first - 1, NULL, 0, 0,
+		                                    collect_reference, &now, &got, &last),
+		                 STORE_OK);
+		notify_committed(h.n, first, last);
+	}
+	/* and a replay read from the store again (not from the lines cached
+	 * for the live client) against a read now */
+	notify_forget(h.n);
+	struct ref_lines end = {.epoch = store_epoch(h.store)};
+	ck_assert_int_eq(
+	    store_events_after(h.store, 0, NULL, 0, 0, collect_reference, &end, &got, &last),
+	    STORE_OK);
+	ck_assert_uint_eq(now.n, 3);
+	ck_assert_uint_eq(end.n, 3);
+	struct nh_client *replay = nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}");
+	struct {
+		struct nh_client *c;
+		struct ref_lines *ref;
+	} runs[] = {{live, &now}, {replay, &end}};
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; i < 3; i++) {
+			char *want = runs[k].ref->lines[i], *line = nh_line(&h, runs[k].c);
+			want[strlen(want) - 1] = '\0'; /* nh_line gives it without its LF */
+			ck_assert_ptr_nonnull(line);
+			ck_assert_str_eq(line, want);
+			free(line);
+			free(want);
+		}
+	}
+	nh_close(live);
+	nh_close(replay);
+}
+END_TEST
+
 START_TEST(an_updated_item_arrives_as_kind_update)
 {
 	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
@@ -657,6 +774,7 @@ static Suite *notify_suite(void)
 	tcase_add_test(tc, hello_of_an_empty_database_has_head_zero);
 	tcase_add_test(tc, sub_after_cursor_replays_later_events_in_order_then_live_then_new_ones);
 	tcase_add_test(tc, item_event_has_kind_feed_and_the_parse_item_object);
+	tcase_add_test(tc, item_lines_are_byte_for_byte_the_generic_writers_in_replay_and_live);
 	tcase_add_test(tc, an_updated_item_arrives_as_kind_update);
 	tcase_add_test(tc, sub_oldest_replays_everything_retained);
 	tcase_add_test(tc, sub_without_after_gets_only_new_events);
