@@ -449,11 +449,41 @@ void store_retention_default(struct store_retention *r);
  * stay.  An item's later `update` event goes with the item, so pruning an
  * old item that was updated recently can raise pruned_upto past events
  * that remain: cursors below it are then refused (cursor_expired) rather
- * than silently missing that update.  Call it periodically (e.g. hourly);
- * it is one transaction and blocks other writers while it runs.
+ * than silently missing that update.  One transaction: it blocks other
+ * writers while it runs (seconds on a large database), so a daemon uses
+ * store_prune_step instead.
  */
 enum store_err store_prune(struct store *s, const struct store_retention *r, int64_t now,
 			   size_t *items_pruned, size_t *events_pruned);
+
+/* Items per transaction of a retention step, unless the caller says otherwise. */
+#define STORE_PRUNE_STEP_DEFAULT 1000
+
+/*
+ * The same retention as store_prune, in short transactions, so that
+ * other writers get the lock in between: call it until *more is false,
+ * with the same r and now every time (other r or now start over).
+ *
+ * The first call only selects what goes, in a read transaction that
+ * holds no write lock (one pass over items and events).  Each further
+ * call deletes, in one transaction, at most max_items items (0 = the
+ * default) with their events, or once no item is left, at most max_items
+ * of the events older than max_age_days; and raises pruned_upto to the
+ * highest seq it deleted.  So after every call the head of this file
+ * holds (events > pruned_upto exist) and a cursor check is right.  An
+ * item that a document committed between two calls made present in its
+ * feed's latest fetch again is kept, as store_prune would keep it.
+ * When no writer came between the calls, the end state (items, events,
+ * pruned_upto) is exactly what store_prune(r, now) leaves.
+ *
+ * *items_pruned / *events_pruned (may be NULL) get what this call deleted.
+ * On failure (BUSY ...) the call's transaction is rolled back and the run
+ * stays where it was: calling again retries.  The run's state lives in
+ * the handle: one run per handle at a time; store_prune ends it.
+ */
+enum store_err store_prune_step(struct store *s, const struct store_retention *r, int64_t now,
+				size_t max_items, size_t *items_pruned, size_t *events_pruned,
+				bool *more);
 
 /* ---------------------------------------------------------------- metrics */
 

@@ -16,6 +16,7 @@
  */
 enum store_stmt {
 	ST_BEGIN,
+	ST_BEGIN_READ,
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_USER_VERSION,
@@ -54,6 +55,13 @@ enum store_stmt {
 	ST_PRUNE_EVENT_STATS,
 	ST_PRUNE_EVENTS,
 	ST_PRUNE_ITEMS,
+	ST_PRUNE_OLD_UPTO,
+	ST_PRUNE_NEXT,
+	ST_PRUNE_RECHECK,
+	ST_PRUNE_STEP_EVENTS,
+	ST_PRUNE_STEP_ITEMS,
+	ST_PRUNE_STEP_DONE,
+	ST_PRUNE_STEP_OLD,
 	ST_STATS_FEEDS,
 	ST_STATS_ITEMS,
 	ST_STATS_EVENTS,
@@ -68,6 +76,19 @@ extern const int store_nmigrations;
 /* Run once per connection, after the schema exists. */
 extern const char store_sql_temp[];
 
+/*
+ * A retention run in steps (store_prune_step): the candidates are in
+ * temp.prune_ids, the events older than the cutoff still to go are those
+ * with old_after < seq <= old_upto.  Changed only after a commit.
+ */
+struct store_prune_state {
+	bool active;
+	struct store_retention r; /* normalised (see store_prune) */
+	int64_t now;
+	bool items_left;	  /* temp.prune_ids is not empty */
+	int64_t old_after, old_upto;
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -75,6 +96,7 @@ struct store {
 	sqlite3_stmt *stmt[ST__COUNT];
 	char epoch[STORE_EPOCH_LEN + 1];
 	struct store_batch *batch; /* the open batch, or NULL */
+	struct store_prune_state prune; /* store_prune_step between calls */
 	char err[512];
 	enum store_err last_err; /* the code that goes with err */
 };

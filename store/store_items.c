@@ -545,13 +545,23 @@ static enum store_err prune_delete(struct store *s, const struct store_retention
 	return store_run(s, st, "record pruned_upto");
 }
 
+/* Negative days, or beyond a million years, mean unlimited (and keep the product in range). */
+static void prune_normalise(struct store_retention *r)
+{
+	if (r->max_age_days < 0 || r->max_age_days > 365000000)
+		r->max_age_days = 0;
+}
+
+static int64_t prune_cutoff(const struct store_retention *r, int64_t now)
+{
+	return now - r->max_age_days * 86400;
+}
+
 enum store_err store_prune(struct store *s, const struct store_retention *lim, int64_t now,
 			   size_t *items_pruned, size_t *events_pruned)
 {
-	/* Negative days, or beyond a million years, mean unlimited (and keep the product in range). */
 	struct store_retention rr = *lim, *r = &rr;
-	if (r->max_age_days < 0 || r->max_age_days > 365000000)
-		r->max_age_days = 0;
+	prune_normalise(r);
 	size_t items = 0, events = 0;
 	if (items_pruned)
 		*items_pruned = 0;
@@ -559,9 +569,10 @@ enum store_err store_prune(struct store *s, const struct store_retention *lim, i
 		*events_pruned = 0;
 	if (s->batch)
 		return store_failf(s, STORE_ERR_INVALID, "prune: a batch is open");
+	s->prune.active = false; /* it reuses temp.prune_ids */
 	if (!r->max_items_per_feed && !r->max_age_days)
 		return STORE_OK;
-	int64_t cutoff = now - r->max_age_days * 86400;
+	int64_t cutoff = prune_cutoff(r, now);
 	enum store_err e = step_simple(s, ST_BEGIN, "begin prune");
 	if (e != STORE_OK)
 		return e;
@@ -574,6 +585,213 @@ enum store_err store_prune(struct store *s, const struct store_retention *lim, i
 		store_rollback(s);
 		return e;
 	}
+	if (items_pruned)
+		*items_pruned = items;
+	if (events_pruned)
+		*events_pruned = events;
+	return STORE_OK;
+}
+
+/* ---------------------------------------------------------------- retention in steps */
+
+/*
+ * Why steps: the first prune after a user lowers retain_items on a
+ * database of a million items deletes most of it, and as one transaction
+ * it holds SQLite's write lock for seconds, so every document commit
+ * waits (busy_timeout) or fails.  Here the candidates are chosen once,
+ * in a read transaction (WAL readers do not block the writer), into
+ * temp.prune_ids (per connection); each step deletes the lowest
+ * max_items of them, rechecked, in a write transaction of its own.
+ * Deleting items beyond a feed's newest N leaves the newest N in place,
+ * so the choice made at the start stays the one store_prune would make,
+ * except for items a newer document brought back (the recheck keeps
+ * those).
+ */
+
+static bool prune_left(const struct store_prune_state *ps)
+{
+	return ps->items_left || ps->old_after < ps->old_upto;
+}
+
+static bool prune_same_run(const struct store *s, const struct store_retention *r, int64_t now)
+{
+	const struct store_prune_state *ps = &s->prune;
+	return ps->active && ps->now == now && ps->r.max_items_per_feed == r->max_items_per_feed &&
+	       ps->r.max_age_days == r->max_age_days;
+}
+
+/* One int64 column of a one-row statement with ?1 bound (0 when NULL or no row). */
+static enum store_err prune_query(struct store *s, enum store_stmt id, int64_t arg, int64_t *out,
+				  const char *what)
+{
+	sqlite3_stmt *st = store_stmt(s, id);
+	if (!st)
+		return s->last_err;
+	sqlite3_bind_int64(st, 1, arg);
+	*out = 0;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	enum store_err e = rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, what);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return e;
+}
+
+/* Runs a statement that takes one id bound (?1). */
+static enum store_err prune_run_upto(struct store *s, enum store_stmt id, int64_t upto,
+				     const char *what)
+{
+	sqlite3_stmt *st = store_stmt(s, id);
+	if (!st)
+		return s->last_err;
+	sqlite3_bind_int64(st, 1, upto);
+	return store_run(s, st, what);
+}
+
+/* Steps a DELETE ... RETURNING seq: adds the rows to *n, raises *maxseq. */
+static enum store_err prune_returning(struct store *s, sqlite3_stmt *st, const char *what,
+				      size_t *n, int64_t *maxseq)
+{
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(st, 0);
+		(*n)++;
+		if (seq > *maxseq)
+			*maxseq = seq;
+	}
+	enum store_err e = rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, what);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return e;
+}
+
+/* The first step of a run: chooses the candidates and the old events' range, writes nothing. */
+static enum store_err prune_start_run(struct store *s, const struct store_retention *r,
+				      int64_t now)
+{
+	struct store_prune_state ps = {.active = true, .r = *r, .now = now};
+	int64_t cutoff = prune_cutoff(r, now), first = 0;
+	s->prune.active = false;
+	enum store_err e = step_simple(s, ST_BEGIN_READ, "begin prune");
+	if (e != STORE_OK)
+		return e;
+	e = prune_select(s, r, cutoff);
+	if (e == STORE_OK)
+		e = prune_query(s, ST_PRUNE_NEXT, 0, &first, "prune");
+	if (e == STORE_OK && r->max_age_days)
+		e = prune_query(s, ST_PRUNE_OLD_UPTO, cutoff, &ps.old_upto, "prune old events");
+	if (e == STORE_OK)
+		e = step_simple(s, ST_COMMIT, "commit prune");
+	if (e != STORE_OK) {
+		store_rollback(s);
+		return e;
+	}
+	ps.items_left = first != 0;
+	ps.active = prune_left(&ps);
+	s->prune = ps;
+	return STORE_OK;
+}
+
+/* Deletes the next max candidates that are still prunable, with their events. */
+static enum store_err prune_items_step(struct store *s, struct store_prune_state *ps, size_t max,
+				       size_t *items, size_t *events, int64_t *maxseq)
+{
+	int64_t next = 0; /* the first candidate of the following step, 0 when none */
+	enum store_err e = prune_query(s, ST_PRUNE_NEXT, (int64_t)max, &next, "prune");
+	int64_t upto = next ? next - 1 : INT64_MAX;
+	if (e == STORE_OK)
+		e = prune_run_upto(s, ST_PRUNE_RECHECK, upto, "prune: recheck");
+	sqlite3_stmt *st = e == STORE_OK ? store_stmt(s, ST_PRUNE_STEP_EVENTS) : NULL;
+	if (e == STORE_OK && !st)
+		e = s->last_err;
+	if (e == STORE_OK) {
+		sqlite3_bind_int64(st, 1, upto);
+		e = prune_returning(s, st, "prune events", events, maxseq);
+	}
+	if (e == STORE_OK)
+		e = prune_run_upto(s, ST_PRUNE_STEP_ITEMS, upto, "prune items");
+	if (e == STORE_OK) {
+		*items = (size_t)sqlite3_changes(s->db);
+		e = prune_run_upto(s, ST_PRUNE_STEP_DONE, upto, "prune");
+	}
+	ps->items_left = next != 0;
+	return e;
+}
+
+/* Deletes the next max events older than the cutoff (of items that stay). */
+static enum store_err prune_old_step(struct store *s, struct store_prune_state *ps, size_t max,
+				     size_t *events, int64_t *maxseq)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_PRUNE_STEP_OLD);
+	if (!st)
+		return s->last_err;
+	sqlite3_bind_int64(st, 1, ps->old_after);
+	sqlite3_bind_int64(st, 2, ps->old_upto);
+	sqlite3_bind_int64(st, 3, prune_cutoff(&ps->r, ps->now));
+	sqlite3_bind_int64(st, 4, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
+	enum store_err e = prune_returning(s, st, "prune old events", events, maxseq);
+	/* every old event up to the highest deleted is gone; fewer than max: all are */
+	ps->old_after = *events < max ? ps->old_upto : *maxseq;
+	return e;
+}
+
+static enum store_err prune_raise(struct store *s, int64_t maxseq)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_META_PRUNED);
+	if (!st)
+		return s->last_err;
+	sqlite3_bind_int64(st, 1, maxseq);
+	return store_run(s, st, "record pruned_upto");
+}
+
+enum store_err store_prune_step(struct store *s, const struct store_retention *lim, int64_t now,
+				size_t max_items, size_t *items_pruned, size_t *events_pruned,
+				bool *more)
+{
+	struct store_retention r = *lim;
+	prune_normalise(&r);
+	size_t items = 0, events = 0;
+	int64_t maxseq = 0;
+	if (items_pruned)
+		*items_pruned = 0;
+	if (events_pruned)
+		*events_pruned = 0;
+	*more = false;
+	if (s->batch)
+		return store_failf(s, STORE_ERR_INVALID, "prune: a batch is open");
+	if (!r.max_items_per_feed && !r.max_age_days) {
+		s->prune.active = false;
+		return STORE_OK;
+	}
+	if (!max_items)
+		max_items = STORE_PRUNE_STEP_DEFAULT;
+	if (!prune_same_run(s, &r, now)) {
+		enum store_err e = prune_start_run(s, &r, now);
+		*more = e == STORE_OK && s->prune.active;
+		return e;
+	}
+	struct store_prune_state ps = s->prune;
+	enum store_err e = step_simple(s, ST_BEGIN, "begin prune");
+	if (e != STORE_OK)
+		return e;
+	if (ps.items_left)
+		e = prune_items_step(s, &ps, max_items, &items, &events, &maxseq);
+	else
+		e = prune_old_step(s, &ps, max_items, &events, &maxseq);
+	if (e == STORE_OK && maxseq)
+		e = prune_raise(s, maxseq);
+	if (e == STORE_OK)
+		e = step_simple(s, ST_COMMIT, "commit prune");
+	if (e != STORE_OK) {
+		store_rollback(s); /* temp.prune_ids too: the run is where it was */
+		return e;
+	}
+	ps.active = prune_left(&ps);
+	s->prune = ps;
+	*more = ps.active;
 	if (items_pruned)
 		*items_pruned = items;
 	if (events_pruned)

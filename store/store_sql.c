@@ -118,6 +118,7 @@ const char store_sql_temp[] = "CREATE TEMP TABLE IF NOT EXISTS prune_ids (id INT
 
 static const char *const sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_BEGIN_READ] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_USER_VERSION] = "PRAGMA user_version",
@@ -203,6 +204,25 @@ static const char *const sql[ST__COUNT] = {
 	[ST_PRUNE_EVENTS] = "DELETE FROM events"
 			    " WHERE item_id IN (SELECT id FROM temp.prune_ids) OR time < ?1",
 	[ST_PRUNE_ITEMS] = "DELETE FROM items WHERE id IN (SELECT id FROM temp.prune_ids)",
+	/*
+	 * Retention in steps (store_prune_step): a step takes the candidates
+	 * with id <= ?1 (the first of the next step is found by OFFSET), drops
+	 * those that a document committed since made present in their feed's
+	 * latest fetch again, then deletes the rest with their events.
+	 */
+	[ST_PRUNE_OLD_UPTO] = "SELECT max(seq) FROM events WHERE time < ?1",
+	[ST_PRUNE_NEXT] = "SELECT id FROM temp.prune_ids ORDER BY id LIMIT 1 OFFSET ?1",
+	[ST_PRUNE_RECHECK] = "DELETE FROM temp.prune_ids AS p WHERE p.id <= ?1 AND NOT EXISTS"
+			     " (SELECT 1 FROM items i JOIN feeds f ON f.id = i.feed_id"
+			     "  WHERE i.id = p.id AND " PRUNABLE ")",
+	[ST_PRUNE_STEP_EVENTS] = "DELETE FROM events WHERE item_id IN"
+				 " (SELECT id FROM temp.prune_ids WHERE id <= ?1) RETURNING seq",
+	[ST_PRUNE_STEP_ITEMS] = "DELETE FROM items WHERE id IN"
+				" (SELECT id FROM temp.prune_ids WHERE id <= ?1)",
+	[ST_PRUNE_STEP_DONE] = "DELETE FROM temp.prune_ids WHERE id <= ?1",
+	[ST_PRUNE_STEP_OLD] = "DELETE FROM events WHERE seq IN (SELECT seq FROM events"
+			      " WHERE seq > ?1 AND seq <= ?2 AND time < ?3 ORDER BY seq LIMIT ?4)"
+			      " RETURNING seq",
 	[ST_STATS_FEEDS] = "SELECT count(*),"
 			   " sum(disabled = 0 AND last_fetch = 0),"
 			   " sum(disabled = 0 AND last_fetch > 0 AND consecutive_errors = 0),"
