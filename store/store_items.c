@@ -166,17 +166,16 @@ static enum store_err add_event(struct store_batch *b, int64_t item_id, enum sto
 	return STORE_OK;
 }
 
-/* Marks the item seen; *id = 0 when the key is new, else its id and stored hash. */
-static enum store_err touch_item(struct store_batch *b, const char *key, int64_t *id,
-				 uint64_t *hash)
+/* *id = 0 when the key is new, else its id and stored hash. */
+static enum store_err find_item(struct store_batch *b, const char *key, int64_t *id,
+				uint64_t *hash)
 {
 	struct store *s = b->s;
-	sqlite3_stmt *st = store_stmt(s, ST_ITEM_TOUCH);
+	sqlite3_stmt *st = store_stmt(s, ST_ITEM_FIND);
 	if (!st)
 		return s->last_err;
 	sqlite3_bind_int64(st, 1, b->feed_id);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, b->now);
 	*id = 0;
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -188,6 +187,18 @@ static enum store_err touch_item(struct store_batch *b, const char *key, int64_t
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return e;
+}
+
+/* An unchanged item: only seen again (retention keeps what the latest document has). */
+static enum store_err seen_item(struct store_batch *b, int64_t id)
+{
+	struct store *s = b->s;
+	sqlite3_stmt *st = store_stmt(s, ST_ITEM_SEEN);
+	if (!st)
+		return s->last_err;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, b->now);
+	return store_run(s, st, "mark item seen");
 }
 
 static enum store_err insert_item(struct store_batch *b, const char *key,
@@ -244,13 +255,15 @@ enum store_err store_batch_item(struct store_batch *b, const struct feed_item *i
 	if (e == STORE_OK && dup == 0) {
 		uint64_t hash = store_content_hash(it), old = 0;
 		int64_t id = 0;
-		e = touch_item(b, key, &id, &old);
+		e = find_item(b, key, &id, &old);
 		if (e == STORE_OK && !id) {
 			e = insert_item(b, key, it, hash);
 			r = STORE_ITEM_NEW;
 		} else if (e == STORE_OK && old != hash) {
-			e = update_item(b, id, it, hash);
+			e = update_item(b, id, it, hash); /* sets last_seen too */
 			r = STORE_ITEM_UPDATED;
+		} else if (e == STORE_OK) {
+			e = seen_item(b, id);
 		}
 	}
 	free(key);

@@ -1015,6 +1015,29 @@ START_TEST(retention_keeps_items_of_the_latest_fetch)
 }
 END_TEST
 
+/* An item seen again unchanged counts as in the latest document, however
+ * old: retention by count must not take it (its last_seen moved on). */
+START_TEST(retention_keeps_an_old_item_seen_again_unchanged)
+{
+	struct store *s = open_ok();
+	int64_t f = add_feed(s, "https://example.org/a");
+	struct feed_item items[3] = {item("a", "a", NULL), item("b", "b", NULL),
+				     item("c", "c", NULL)};
+	store_doc(s, f, 1000, items, 3, NULL);
+	enum store_item_result r = store_one(s, f, 2000, &items[0]); /* only a, the oldest */
+	ck_assert_int_eq(r, STORE_ITEM_UNCHANGED);
+	struct store_retention ret = {.max_items_per_feed = 1};
+	size_t n = 0;
+	ck_assert_int_eq(store_prune(s, &ret, 2000, &n, NULL), STORE_OK);
+	ck_assert_uint_eq(n, 1); /* b: neither the newest nor in the latest document */
+	struct collect c = {0};
+	ck_assert_int_eq(store_events_after(s, 0, NULL, 0, 0, collect_fn, &c, NULL, NULL),
+			 STORE_OK);
+	ck_assert_str_eq(c.text, "1 new 1 a\n3 new 1 c\n");
+	store_close(s);
+}
+END_TEST
+
 START_TEST(retention_by_age)
 {
 	struct store *s = open_ok();
@@ -1940,6 +1963,7 @@ static Suite *store_suite(void)
 		T(cursor_classify_each_case),
 		T(retention_by_count_keeps_newest),
 		T(retention_keeps_items_of_the_latest_fetch),
+		T(retention_keeps_an_old_item_seen_again_unchanged),
 		T(retention_by_age),
 		T(retention_by_age_also_drops_old_events),
 		T(pruned_cursor_is_expired),
