@@ -72,6 +72,12 @@ static const struct {
 	{"http://my.netscape.com/rdf/simple/0.9", NSC_RSS090},
 	{"http://purl.org/rss/1.0/modules/content", NSC_CONTENT},
 	{"http://www.w3.org/2005/Atom/", NSC_ATOM10},
+	/* pre-0.3 drafts of Atom ("Echo", "Pie", "Necho"), still met in archives */
+	{"http://purl.org/echo/", NSC_ATOM03},
+	{"http://purl.org/pie/", NSC_ATOM03},
+	{"http://example.com/necho", NSC_ATOM03},
+	{"http://example.com/newformat#", NSC_ATOM03},
+	{"uri/of/echo/namespace#", NSC_ATOM03},
 };
 
 /* Element tables are keyed by these, after folding the RSS variants. */
@@ -105,7 +111,7 @@ enum el {
 	E_DC_TITLE, E_DC_CREATOR, E_DC_DATE, E_DC_SUBJECT, E_DC_DESCRIPTION, E_DC_LANGUAGE,
 	E_DCT_MODIFIED, E_DCT_ISSUED, E_DCT_CREATED, E_CONTENT_ENCODED, E_IT_AUTHOR, E_IT_SUMMARY,
 	E_IT_SUBTITLE, E_IT_CATEGORY, E_IT_KEYWORDS, E_MEDIA_CONTENT, E_MEDIA_THUMBNAIL,
-	E_SY_PERIOD, E_SY_FREQUENCY, E_XHTML_BODY,
+	E_SY_PERIOD, E_SY_FREQUENCY, E_XHTML_BODY, E_FULLITEM,
 };
 
 struct parse_el {
@@ -122,6 +128,7 @@ static const struct parse_el parse_el_table[] = {
 	{T_RSS, "channel", E_CHANNEL},
 	{T_RSS, "description", E_DESCRIPTION},
 	{T_RSS, "enclosure", E_ENCLOSURE},
+	{T_RSS, "fullitem", E_FULLITEM},
 	{T_RSS, "guid", E_GUID},
 	{T_RSS, "image", E_SKIP},
 	{T_RSS, "item", E_ITEM},
@@ -1379,6 +1386,12 @@ static void parse_element(struct parse *p, struct frame *f, unsigned char ctx, u
 			parse_capture_text(p, ctx, F_CONTENT, 2);
 			p->cap.kind = K_TC;
 			p->cap.tc = TC_XHTML;
+		}
+		break;
+	case E_FULLITEM: /* Userland's full item text: escaped HTML, like content:encoded */
+		if (item) {
+			parse_capture_text(p, ctx, F_CONTENT, 1);
+			parse_tc_mode(p, a, na, false);
 		}
 		break;
 	case E_GUID:

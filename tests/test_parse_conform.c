@@ -1,0 +1,102 @@
+/*
+ * test_parse_conform.c - parsers/parse.c against what the common feed
+ * parser test suites expect where the feedd contract agrees: one
+ * behaviour each, small inline documents written for these tests.
+ */
+#include <check.h>
+#include <stdio.h>
+
+#include "parsetest.h"
+
+/* The JSON of the only item of xml (or "" when there is none). */
+static char *pc_one(const char *xml)
+{
+	struct pt r;
+	pt_parse(&r, xml);
+	char *s = strdup(r.n == 1 ? r.items[0] : "");
+	pt_free(&r);
+	return s;
+}
+
+#define ONE_EQ(xml, want)                                                                  \
+	do {                                                                               \
+		char *got_ = pc_one(xml);                                                  \
+		ck_assert_str_eq(got_, want);                                              \
+		free(got_);                                                                \
+	} while (0)
+
+#define RSS(items) "<rss version=\"2.0\"><channel>" items "</channel></rss>"
+
+/* ---- dialects ---- */
+
+START_TEST(atom_draft_namespaces_are_atom03)
+{
+	static const char *ns[] = {"http://purl.org/echo/", "http://purl.org/pie/",
+				   "http://example.com/necho", "http://example.com/newformat#",
+				   "uri/of/echo/namespace#"};
+	for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+		char xml[512];
+		snprintf(xml, sizeof xml,
+			 "<feed version=\"0.3\" xmlns=\"%s\"><title>Draft</title>"
+			 "<entry><title>e</title></entry></feed>",
+			 ns[i]);
+		struct pt r;
+		pt_parse(&r, xml);
+		ck_assert_msg(r.format == FEED_FORMAT_ATOM03, "%s", ns[i]);
+		ck_assert_str_eq(r.feed, "{\"title\":\"Draft\"}");
+		ck_assert_uint_eq(r.n, 1);
+		ck_assert_str_eq(r.items[0], "{\"title\":\"e\"}");
+		pt_free(&r);
+	}
+}
+END_TEST
+
+START_TEST(unknown_namespace_feed_is_not_atom)
+{
+	struct pt r;
+	pt_parse(&r, "<feed xmlns=\"http://example.org/not-atom\"><title>x</title></feed>");
+	ck_assert_int_eq(r.format, FEED_FORMAT_UNKNOWN);
+	pt_free(&r);
+}
+END_TEST
+
+/* ---- content ---- */
+
+START_TEST(rss_fullitem_is_content)
+{
+	ONE_EQ(RSS("<item><fullitem>&lt;p&gt;Full text&lt;/p&gt;</fullitem></item>"),
+	       "{\"content\":\"<p>Full text</p>\"}");
+}
+END_TEST
+
+START_TEST(rss_content_encoded_beats_fullitem)
+{
+	ONE_EQ("<rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\">"
+	       "<channel><item><fullitem>short</fullitem>"
+	       "<content:encoded>long</content:encoded></item></channel></rss>",
+	       "{\"content\":\"long\"}");
+}
+END_TEST
+
+static Suite *parse_conform_suite(void)
+{
+	Suite *s = suite_create("parse_conform");
+	TCase *tc = tcase_create("dialects");
+	tcase_add_test(tc, atom_draft_namespaces_are_atom03);
+	tcase_add_test(tc, unknown_namespace_feed_is_not_atom);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("content");
+	tcase_add_test(tc, rss_fullitem_is_content);
+	tcase_add_test(tc, rss_content_encoded_beats_fullitem);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(parse_conform_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
