@@ -18,11 +18,11 @@ static char *pc_one(const char *xml)
 	return s;
 }
 
-#define ONE_EQ(xml, want)                                                                  \
-	do {                                                                               \
-		char *got_ = pc_one(xml);                                                  \
-		ck_assert_str_eq(got_, want);                                              \
-		free(got_);                                                                \
+#define ONE_EQ(xml, want)                                                                          \
+	do {                                                                                       \
+		char *got_ = pc_one(xml);                                                          \
+		ck_assert_str_eq(got_, want);                                                      \
+		free(got_);                                                                        \
 	} while (0)
 
 #define RSS(items) "<rss version=\"2.0\"><channel>" items "</channel></rss>"
@@ -32,14 +32,14 @@ static char *pc_one(const char *xml)
 START_TEST(atom_draft_namespaces_are_atom03)
 {
 	static const char *ns[] = {"http://purl.org/echo/", "http://purl.org/pie/",
-				   "http://example.com/necho", "http://example.com/newformat#",
-				   "uri/of/echo/namespace#"};
+	                           "http://example.com/necho", "http://example.com/newformat#",
+	                           "uri/of/echo/namespace#"};
 	for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
 		char xml[512];
 		snprintf(xml, sizeof xml,
-			 "<feed version=\"0.3\" xmlns=\"%s\"><title>Draft</title>"
-			 "<entry><title>e</title></entry></feed>",
-			 ns[i]);
+		         "<feed version=\"0.3\" xmlns=\"%s\"><title>Draft</title>"
+		         "<entry><title>e</title></entry></feed>",
+		         ns[i]);
 		struct pt r;
 		pt_parse(&r, xml);
 		ck_assert_msg(r.format == FEED_FORMAT_ATOM03, "%s", ns[i]);
