@@ -20,6 +20,7 @@
 #include <sys/queue.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "fetch.h"
 
@@ -37,10 +38,28 @@ enum fetch_hdr {
 	HDR_EXPIRES,
 	HDR_DATE,
 	HDR_RETRY_AFTER,
+	HDR_CONTENT_ENCODING,
 	HDR_COUNT
 };
 static const char *const fetch_hdr_names[HDR_COUNT] = {
-    "ETag", "Last-Modified", "Content-Type", "Cache-Control", "Expires", "Date", "Retry-After",
+    "ETag",    "Last-Modified", "Content-Type", "Cache-Control",
+    "Expires", "Date",          "Retry-After",  "Content-Encoding",
+};
+
+/*
+ * The encodings asked for, and decoded here with zlib rather than by
+ * libcurl: libcurl 7.88 passes on a truncated gzip or deflate stream as if
+ * it were whole (no error), so half a document would be stored as a
+ * complete one.  Decoding ourselves, the end of the stream is known.
+ */
+#define FETCH_ACCEPT_ENCODING "gzip, deflate"
+#define FETCH_ZBUF 16384
+
+enum fetch_coding {
+	FC_UNDECIDED,   /* no body byte of the final response yet */
+	FC_IDENTITY,    /* passed on as received */
+	FC_ZLIB,        /* gzip, x-gzip or deflate: inflated here */
+	FC_UNSUPPORTED, /* anything else: refused */
 };
 
 struct fetch_xfer {
@@ -57,8 +76,15 @@ struct fetch_xfer {
 	long status;        /* of the current response, 0 before any */
 	bool non_permanent; /* a followed redirect was not 301/308 */
 	char *hdr[HDR_COUNT];
-	uint64_t body_bytes;
+	uint64_t body_bytes; /* decoded */
+	uint64_t raw_bytes;  /* as received (also capped: empty gzip members decode to nothing) */
 	struct fetch_body body; /* set at the first piece passed on */
+	bool conditional;       /* validators were sent */
+	bool in_body;           /* the final response's header block has ended */
+	enum fetch_coding coding;
+	bool z_init, z_end; /* inflate set up; its stream reached its end */
+	z_stream z;
+	bool decode_error; /* msg says why */
 	bool too_big, stopped, refused;
 	char refused_addr[64];
 	char errbuf[CURL_ERROR_SIZE];
@@ -200,6 +226,7 @@ static void fetch_status_line(struct fetch_xfer *x, const char *line)
 {
 	const char *sp = strchr(line, ' ');
 	long code = sp ? strtol(sp + 1, NULL, 10) : 0;
+	x->in_body = false;
 	if (code >= 100 && code < 200)
 		return; /* interim response */
 	if (x->status >= 300 && x->status < 400 && x->status != 301 && x->status != 308)
@@ -220,6 +247,10 @@ static size_t fetch_on_header(char *buf, size_t size, size_t n, void *ud)
 	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
 	line[len] = 0;
+	if (!len && x->status >= 200) {
+		x->in_body = true; /* the blank line after the final response's headers */
+		return size * n;
+	}
 	if (!strncmp(line, "HTTP/", 5)) {
 		fetch_status_line(x, line);
 		return size * n;
@@ -243,20 +274,16 @@ static size_t fetch_on_header(char *buf, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
-static size_t fetch_on_write(char *buf, size_t size, size_t n, void *ud)
+/* Passes a piece of the (decoded) body on; false to stop the transfer. */
+static bool fetch_deliver(struct fetch_xfer *x, const char *buf, size_t len)
 {
-	struct fetch_xfer *x = ud;
-	size_t len = size * n;
-
 	x->body_bytes += len;
 	if (x->body_bytes > (uint64_t)x->e->opts.max_body) {
 		x->too_big = true;
-		return 0; /* CURLE_WRITE_ERROR: the only cap that holds for chunked and gzip */
+		return false; /* the only cap that holds for chunked and compressed bodies */
 	}
-	if (x->status != 0 && (x->status < 200 || x->status > 299))
-		return len; /* error page: counted, not parsed */
-	if (!x->on_body)
-		return len;
+	if (!x->on_body || !len)
+		return true;
 	if (!x->body.url) {
 		char *eff = NULL;
 		curl_easy_getinfo(x->h, CURLINFO_EFFECTIVE_URL,
@@ -266,9 +293,98 @@ static size_t fetch_on_write(char *buf, size_t size, size_t n, void *ud)
 	x->body.content_type = x->hdr[HDR_CONTENT_TYPE];
 	if (x->on_body(x->ud, &x->body, buf, len)) {
 		x->stopped = true;
+		return false;
+	}
+	return true;
+}
+
+/* The final response's Content-Encoding, decided at its first body byte. */
+static enum fetch_coding fetch_coding_of(struct fetch_xfer *x)
+{
+	const char *ce = x->hdr[HDR_CONTENT_ENCODING];
+	if (!ce || !*ce || !strcasecmp(ce, "identity"))
+		return FC_IDENTITY;
+	if (!strcasecmp(ce, "gzip") || !strcasecmp(ce, "x-gzip") || !strcasecmp(ce, "deflate"))
+		return FC_ZLIB;
+	snprintf(x->msg, sizeof x->msg, "unsupported Content-Encoding: %.200s", ce);
+	x->decode_error = true;
+	return FC_UNSUPPORTED;
+}
+
+static bool fetch_decode_failed(struct fetch_xfer *x, const char *why)
+{
+	snprintf(x->msg, sizeof x->msg, "bad %.40s body: %.200s",
+	         x->hdr[HDR_CONTENT_ENCODING] ? x->hdr[HDR_CONTENT_ENCODING] : "encoded",
+	         why ? why : "corrupt data");
+	x->decode_error = true;
+	return false;
+}
+
+/*
+ * Sets up inflate at the stream's first byte: gzip and zlib headers are
+ * told apart by zlib itself (windowBits 15+32); a "deflate" body that does
+ * not start like a zlib header (raw deflate, as some servers send) is
+ * read raw.
+ */
+static bool fetch_inflate_init(struct fetch_xfer *x, unsigned char first)
+{
+	bool raw = !strcasecmp(x->hdr[HDR_CONTENT_ENCODING], "deflate") &&
+	           !((first & 0x0f) == 8 && (first >> 4) <= 7);
+	if (inflateInit2(&x->z, raw ? -15 : 15 + 32) != Z_OK)
+		return fetch_decode_failed(x, "out of memory");
+	x->z_init = true;
+	return true;
+}
+
+/* Inflates one piece of a gzip/deflate body and passes the output on. */
+static bool fetch_inflate(struct fetch_xfer *x, const char *buf, size_t len)
+{
+	unsigned char out[FETCH_ZBUF];
+
+	if (!x->z_init && !fetch_inflate_init(x, (unsigned char)buf[0]))
+		return false;
+	x->z.next_in = (unsigned char *)buf;
+	x->z.avail_in = (uInt)len;
+	while (x->z.avail_in && !x->z_end) {
+		x->z.next_out = out;
+		x->z.avail_out = sizeof out;
+		int rc = inflate(&x->z, Z_NO_FLUSH);
+		if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
+			return fetch_decode_failed(x, x->z.msg);
+		if (!fetch_deliver(x, (const char *)out, sizeof out - x->z.avail_out))
+			return false;
+		if (rc == Z_STREAM_END) {
+			/* another gzip member may follow (gzip -c a b); anything else is ignored */
+			if (x->z.avail_in && x->z.next_in[0] == 0x1f && inflateReset(&x->z) == Z_OK)
+				continue;
+			x->z_end = true;
+		} else if (rc == Z_BUF_ERROR && x->z.avail_out) {
+			break; /* needs more input */
+		}
+	}
+	return true;
+}
+
+static size_t fetch_on_write(char *buf, size_t size, size_t n, void *ud)
+{
+	struct fetch_xfer *x = ud;
+	size_t len = size * n;
+
+	if (!len)
+		return 0;
+	x->raw_bytes += len;
+	if (x->raw_bytes > (uint64_t)x->e->opts.max_body) {
+		x->too_big = true;
 		return 0;
 	}
-	return len;
+	if (x->status != 0 && (x->status < 200 || x->status > 299))
+		return len; /* error page: counted, not parsed */
+	if (x->coding == FC_UNDECIDED)
+		x->coding = fetch_coding_of(x);
+	bool ok = x->coding == FC_IDENTITY ? fetch_deliver(x, buf, len)
+	          : x->coding == FC_ZLIB   ? fetch_inflate(x, buf, len)
+	                                   : false;
+	return ok ? len : 0; /* 0: CURLE_WRITE_ERROR */
 }
 
 /* ---- result ---- */
@@ -331,14 +447,32 @@ static enum fetch_status fetch_classify(struct fetch_xfer *x, CURLcode rc, long 
 		snprintf(x->msg, sizeof x->msg, "stopped while reading the body");
 		return FETCH_STOPPED;
 	}
+	if (x->decode_error)
+		return FETCH_NET_ERROR; /* msg says why */
 	if (rc == CURLE_TOO_MANY_REDIRECTS) {
 		snprintf(x->msg, sizeof x->msg, "more than %ld redirects", o->max_redirs);
+		return FETCH_NET_ERROR;
+	}
+	if (rc == CURLE_OUT_OF_MEMORY && !x->in_body && !x->errbuf[0]) {
+		/* libcurl 7.88 says only "Out of memory" for a header line over its 100 KB */
+		snprintf(x->msg, sizeof x->msg,
+		         "response header too large (libcurl: out of memory)");
 		return FETCH_NET_ERROR;
 	}
 	if (rc != CURLE_OK) {
 		snprintf(x->msg, sizeof x->msg, "%s",
 		         x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
 		return rc == CURLE_OPERATION_TIMEDOUT ? FETCH_TIMEOUT : FETCH_NET_ERROR;
+	}
+	if (x->coding == FC_ZLIB && !x->z_end) {
+		snprintf(x->msg, sizeof x->msg, "%.40s body ended before its compressed stream did",
+		         x->hdr[HDR_CONTENT_ENCODING]);
+		return FETCH_NET_ERROR;
+	}
+	if (code == 304 && !x->conditional) {
+		/* "not modified" since nothing: no document, and no reason to retry soon */
+		snprintf(x->msg, sizeof x->msg, "HTTP 304 to a request without validators");
+		return FETCH_HTTP_ERROR;
 	}
 	if (code == 304)
 		return FETCH_NOT_MODIFIED;
@@ -350,6 +484,8 @@ static enum fetch_status fetch_classify(struct fetch_xfer *x, CURLcode rc, long 
 
 static void fetch_xfer_free(struct fetch_xfer *x)
 {
+	if (x->z_init)
+		inflateEnd(&x->z);
 	fetch_hdr_reset(x);
 	curl_easy_cleanup(x->h);
 	curl_slist_free_all(x->hdrs);
@@ -571,7 +707,8 @@ static bool fetch_scheme_is(const char *url, const char *scheme)
 }
 
 /* Adds "Name: value" unless value could smuggle a header (CR, LF). */
-static struct curl_slist *fetch_add_validator(struct curl_slist *l, const char *name, const char *v)
+static struct curl_slist *fetch_add_validator(struct curl_slist *l, const char *name, const char *v,
+                                              bool *added)
 {
 	if (!v || !*v || strpbrk(v, "\r\n"))
 		return l;
@@ -582,6 +719,7 @@ static struct curl_slist *fetch_add_validator(struct curl_slist *l, const char *
 	snprintf(line, n, "%s: %s", name, v);
 	struct curl_slist *r = curl_slist_append(l, line);
 	free(line);
+	*added |= r != NULL;
 	return r ? r : l;
 }
 
@@ -592,8 +730,9 @@ static int fetch_setup(struct fetch_engine *e, struct fetch_xfer *x)
 	bool file = fetch_scheme_is(x->url, "file");
 
 	x->hdrs = curl_slist_append(NULL, FETCH_ACCEPT);
-	x->hdrs = fetch_add_validator(x->hdrs, "If-None-Match", x->hdr[HDR_ETAG]);
-	x->hdrs = fetch_add_validator(x->hdrs, "If-Modified-Since", x->hdr[HDR_LAST_MODIFIED]);
+	x->hdrs = fetch_add_validator(x->hdrs, "If-None-Match", x->hdr[HDR_ETAG], &x->conditional);
+	x->hdrs = fetch_add_validator(x->hdrs, "If-Modified-Since", x->hdr[HDR_LAST_MODIFIED],
+	                              &x->conditional);
 	fetch_hdr_reset(x);
 	if (!x->hdrs)
 		return -1;
@@ -606,7 +745,8 @@ static int fetch_setup(struct fetch_engine *e, struct fetch_xfer *x)
 	bad |= curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	bad |= curl_easy_setopt(h, CURLOPT_MAXREDIRS, o->max_redirs);
-	bad |= curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* all this libcurl decodes */
+	bad |= curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, FETCH_ACCEPT_ENCODING);
+	bad |= curl_easy_setopt(h, CURLOPT_HTTP_CONTENT_DECODING, 0L); /* fetch_inflate does */
 	bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, e->user_agent);
 	bad |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hdrs);
 	bad |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);

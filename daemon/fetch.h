@@ -11,7 +11,10 @@
  * beyond its parallel limit, and can abort everything at once (SIGTERM).
  *
  * HTTP manners, all in one place: conditional GET with the validators
- * given back byte for byte, every encoding this libcurl decodes, feed media
+ * given back byte for byte (a 304 to a request without them is an error),
+ * gzip and deflate (decoded here with zlib, not by libcurl, which passes a
+ * truncated compressed stream on as whole in 7.88: here it fails the
+ * transfer, and any other Content-Encoding is refused), feed media
  * types in Accept, a configurable User-Agent, at most max_redirs redirects
  * over http/https only, a decompressed-body cap counted in the write
  * callback (CURLOPT_MAXFILESIZE stops neither a chunked endless body nor a
@@ -73,8 +76,10 @@ struct fetch_request {
 enum fetch_status {
 	FETCH_OK,           /* 2xx; the body went to on_body */
 	FETCH_NOT_MODIFIED, /* 304 */
-	FETCH_HTTP_ERROR,   /* any other HTTP status (3xx without Location, 4xx, 5xx) */
-	FETCH_NET_ERROR,    /* no usable response: DNS, connect, refused address, TLS, limits */
+	FETCH_HTTP_ERROR,   /* any other HTTP status (3xx without Location, 4xx, 5xx; a 304
+	                       when no validator was sent) */
+	FETCH_NET_ERROR,    /* no usable response: DNS, connect, refused address, TLS, limits,
+	                       a truncated or undecodable body */
 	FETCH_TIMEOUT,      /* a time limit hit */
 	FETCH_STOPPED,      /* on_body asked to stop */
 	FETCH_ABORTED,      /* fetch_abort_all or fetch_engine_free */

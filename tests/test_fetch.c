@@ -272,12 +272,9 @@ START_TEST(accept_user_agent_and_accept_encoding_are_sent)
 	ck_assert_ptr_nonnull(ae);
 	ck_assert_ptr_nonnull(strstr(ae, "gzip"));
 	ck_assert_ptr_nonnull(strstr(ae, "deflate"));
-	/* every encoding this libcurl build decodes */
-	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-	if (v->features & CURL_VERSION_BROTLI)
-		ck_assert_ptr_nonnull(strstr(ae, "br"));
-	if (v->features & CURL_VERSION_ZSTD)
-		ck_assert_ptr_nonnull(strstr(ae, "zstd"));
+	/* only what fetch.c decodes itself (and so can tell whole from truncated) */
+	ck_assert_ptr_null(strstr(ae, "br"));
+	ck_assert_ptr_null(strstr(ae, "zstd"));
 	got_free(&g);
 }
 END_TEST
