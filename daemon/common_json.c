@@ -51,29 +51,56 @@ static int cjson_lit(struct cjson_p *p, const char *word)
 	return 0;
 }
 
-static int cjson_int(struct cjson_p *p, struct cjson *v)
+static bool cjson_digit(const struct cjson_p *p)
 {
-	bool neg = false;
+	return p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9';
+}
+
+/* A JSON number: an int64_t integer is a CJSON_INT, anything else a CJSON_NUM. */
+static int cjson_number(struct cjson_p *p, struct cjson *v)
+{
+	bool neg = false, big = false;
 	uint64_t acc = 0, lim = INT64_MAX;
 	if (p->s[p->pos] == '-') {
 		neg = true;
 		lim = (uint64_t)INT64_MAX + 1;
 		p->pos++;
 	}
-	if (p->pos >= p->len || p->s[p->pos] < '0' || p->s[p->pos] > '9')
+	if (!cjson_digit(p))
 		return cjson_fail(p, "invalid number");
 	if (p->s[p->pos] == '0' && p->pos + 1 < p->len && p->s[p->pos + 1] >= '0' &&
 	    p->s[p->pos + 1] <= '9')
 		return cjson_fail(p, "leading zero");
-	while (p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9') {
+	while (cjson_digit(p)) {
 		unsigned d = (unsigned)(p->s[p->pos] - '0');
 		if (acc > (lim - d) / 10)
-			return cjson_fail(p, "integer out of range");
-		acc = acc * 10 + d;
+			big = true;
+		else
+			acc = acc * 10 + d;
 		p->pos++;
 	}
-	if (p->pos < p->len && (p->s[p->pos] == '.' || p->s[p->pos] == 'e' || p->s[p->pos] == 'E'))
-		return cjson_fail(p, "only integers are accepted");
+	if (p->pos < p->len && p->s[p->pos] == '.') {
+		p->pos++;
+		if (!cjson_digit(p))
+			return cjson_fail(p, "invalid number");
+		while (cjson_digit(p))
+			p->pos++;
+		big = true;
+	}
+	if (p->pos < p->len && (p->s[p->pos] == 'e' || p->s[p->pos] == 'E')) {
+		p->pos++;
+		if (p->pos < p->len && (p->s[p->pos] == '+' || p->s[p->pos] == '-'))
+			p->pos++;
+		if (!cjson_digit(p))
+			return cjson_fail(p, "invalid number");
+		while (cjson_digit(p))
+			p->pos++;
+		big = true;
+	}
+	if (big) {
+		v->type = CJSON_NUM;
+		return 0;
+	}
 	v->type = CJSON_INT;
 	v->u.i = neg ? (int64_t)(0 - acc) : (int64_t)acc;
 	return 0;
@@ -343,7 +370,7 @@ static int cjson_dispatch(struct cjson_p *p, struct cjson *v, int depth)
 		return cjson_lit(p, "null");
 	default:
 		if (c == '-' || (c >= '0' && c <= '9'))
-			return cjson_int(p, v);
+			return cjson_number(p, v);
 		return cjson_fail(p, "unexpected character");
 	}
 }
@@ -425,6 +452,7 @@ const char *cjson_type_name(enum cjson_type t)
 	static const char *const names[] = {
 	    [CJSON_NULL] = "null",  [CJSON_BOOL] = "bool", [CJSON_INT] = "integer",
 	    [CJSON_STR] = "string", [CJSON_ARR] = "array", [CJSON_OBJ] = "object",
+	    [CJSON_NUM] = "number",
 	};
 	return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }

@@ -3,9 +3,11 @@
  * to write JSON lines (daemon/common_json.c, linked into feedd and feedctl).
  *
  * Reader: one JSON text (normally an object) held in memory.  Accepted
- * values: object, array, string, integer (no fraction, no exponent, within
- * int64_t), true, false, null.  Rejected: fractions and exponents,
- * duplicate keys, invalid UTF-8, raw control characters in strings, "\u0000",
+ * values: object, array, string, number, true, false, null.  An integer
+ * within int64_t is a CJSON_INT with its value; any other number (a
+ * fraction, an exponent, a bigger integer) is a CJSON_NUM that keeps only
+ * its text (raw): requests use integers, and echo an "id" as given.
+ * Rejected: duplicate keys, invalid UTF-8, raw control characters in strings, "\u0000",
  * lone surrogates, nesting deeper than CJSON_MAX_DEPTH, anything but
  * whitespace after the value.  Requests are small and short-lived, so the
  * parsed tree is a plain malloc'd structure; cjson_free releases it.
@@ -33,6 +35,7 @@ enum cjson_type {
 	CJSON_STR,
 	CJSON_ARR,
 	CJSON_OBJ,
+	CJSON_NUM, /* not an int64_t integer: only raw is set */
 };
 
 struct cjson_member;

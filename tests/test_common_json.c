@@ -1,6 +1,7 @@
 /* test_common_json.c - the strict JSON request reader and the JSON line writer
  * (daemon/common_json.h). */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,35 @@ START_TEST(int64_limits_are_read_exactly)
 }
 END_TEST
 
+/* Any JSON number is read: one that is not an int64_t integer is a
+ * CJSON_NUM that keeps only its text (a request id is echoed as given). */
+START_TEST(fractions_exponents_and_big_integers_are_numbers_kept_as_text)
+{
+	static const char *const nums[] = {"1.5",
+	                                   "-0.25",
+	                                   "1e3",
+	                                   "2E-7",
+	                                   "6.02e+23",
+	                                   "9223372036854775808",
+	                                   "-9223372036854775809",
+	                                   "123456789012345678901234567890",
+	                                   "0.0",
+	                                   "-0e0"};
+	for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {
+		char text[96];
+		struct cjson v;
+		snprintf(text, sizeof text, "{\"id\":%s}", nums[k]);
+		ck_assert_msg(parse(text, &v) == 0, "%s", text);
+		const struct cjson *id = cjson_get(&v, "id");
+		ck_assert_int_eq(id->type, CJSON_NUM);
+		ck_assert_uint_eq(id->rawlen, strlen(nums[k]));
+		ck_assert(!strncmp(id->raw, nums[k], id->rawlen));
+		ck_assert_str_eq(cjson_type_name(id->type), "number");
+		cjson_free(&v);
+	}
+}
+END_TEST
+
 static const char *const rejected[] = {
     "",
     "   ",
@@ -65,12 +95,17 @@ static const char *const rejected[] = {
     "[1,]",
     "{\"a\":1} x",
     "{\"a\":1}{}",
-    "1.5",
-    "1e3",
     "01",
     "-",
-    "9223372036854775808",
-    "-9223372036854775809",
+    "1.",
+    ".5",
+    "-.5",
+    "1e",
+    "1e+",
+    "1.e3",
+    "01.5",
+    "+1",
+    "0x10",
     "\"tab\there\"",
     "\"\\x\"",
     "\"\\u12\"",
@@ -182,6 +217,7 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, object_with_every_value_type_is_read);
 	tcase_add_test(tc, raw_span_of_a_value_is_its_source_text);
 	tcase_add_test(tc, int64_limits_are_read_exactly);
+	tcase_add_test(tc, fractions_exponents_and_big_integers_are_numbers_kept_as_text);
 	tcase_add_loop_test(tc, malformed_or_non_strict_json_is_rejected_with_a_message, 0,
 	                    (int)(sizeof rejected / sizeof rejected[0]));
 	tcase_add_test(tc, depth_limit_is_exact);
