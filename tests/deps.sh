@@ -2,7 +2,7 @@
 # packages feedd needs to build and test, only those not installed yet.
 feedd_install_deps() {
 	local pkgs="build-essential cmake pkg-config libcurl4-openssl-dev libexpat1-dev
-		libevent-dev libsqlite3-dev check sqlite3 python3 curl systemd $*"
+		libevent-dev libsqlite3-dev zlib1g-dev check sqlite3 python3 curl systemd $*"
 	local missing=()
 	for p in $pkgs; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
