@@ -343,6 +343,9 @@ static unsigned char parse_ns_classify(const char *ns)
 	for (size_t i = 0; i < sizeof parse_ns_table / sizeof parse_ns_table[0]; i++)
 		if (!strcasecmp(ns, parse_ns_table[i].uri))
 			return parse_ns_table[i].cls;
+	/* Userland minted one per version (rss, rss2, rss2.1, ...): any of them is RSS. */
+	if (!strncasecmp(ns, "http://backend.userland.com/rss", 31))
+		return NSC_RSS;
 	return NSC_OTHER;
 }
 

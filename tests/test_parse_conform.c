@@ -60,6 +60,36 @@ START_TEST(unknown_namespace_feed_is_not_atom)
 }
 END_TEST
 
+START_TEST(any_userland_namespace_is_rss)
+{
+	static const char *ns[] = {"http://backend.userland.com/rss2.1",
+	                           "http://backend.userland.com/RSS2",
+	                           "http://backend.userland.com/rss092"};
+	for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+		char xml[512];
+		snprintf(xml, sizeof xml,
+		         "<rss version=\"2.0\" xmlns=\"%s\"><channel><description>d</description>"
+		         "<item><title>i</title></item></channel></rss>",
+		         ns[i]);
+		struct pt r;
+		pt_parse(&r, xml);
+		ck_assert_msg(r.format == FEED_FORMAT_RSS20, "%s", ns[i]);
+		ck_assert_str_eq(r.feed, "{\"subtitle\":\"d\"}");
+		ck_assert_uint_eq(r.n, 1);
+		ck_assert_str_eq(r.items[0], "{\"title\":\"i\"}");
+		pt_free(&r);
+	}
+}
+END_TEST
+
+START_TEST(other_namespace_elements_are_not_rss)
+{
+	ONE_EQ(RSS("<item><title>i</title><x:title xmlns:x=\"http://example.com/userland.com/rss\">"
+	           "no</x:title></item>"),
+	       "{\"title\":\"i\"}");
+}
+END_TEST
+
 /* ---- content ---- */
 
 START_TEST(rss_fullitem_is_content)
@@ -84,6 +114,8 @@ static Suite *parse_conform_suite(void)
 	TCase *tc = tcase_create("dialects");
 	tcase_add_test(tc, atom_draft_namespaces_are_atom03);
 	tcase_add_test(tc, unknown_namespace_feed_is_not_atom);
+	tcase_add_test(tc, any_userland_namespace_is_rss);
+	tcase_add_test(tc, other_namespace_elements_are_not_rss);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("content");
 	tcase_add_test(tc, rss_fullitem_is_content);
