@@ -97,6 +97,7 @@ static const struct cfg_key cfg_global_keys[] = {
 
 	G(retain_items, CFG_COUNT, 0, 10000000),
 	G(retain_days, CFG_COUNT, 0, 36500),
+	G(retain_batch, CFG_COUNT, 1, 1000000),
 	G(busy_timeout, CFG_DURATION, 1, 10 * MIN),
 
 	G(max_clients, CFG_COUNT, 1, 65536),
@@ -209,6 +210,7 @@ void config_defaults(struct config *c)
 
 	c->retain_items = 1000;
 	c->retain_days = 0;
+	c->retain_batch = 1000;
 	c->busy_timeout = 5;
 
 	c->max_clients = 256;

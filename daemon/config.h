@@ -119,6 +119,7 @@ struct config {
 	/* store */
 	size_t retain_items;		/* 1000 per feed; 0 = unlimited */
 	size_t retain_days;		/* 0 = unlimited */
+	size_t retain_batch;		/* 1000 items deleted per retention transaction */
 	int64_t busy_timeout;		/* 5s */
 
 	/* subscribers and control clients */

@@ -512,39 +512,90 @@ void daemon_feed_removed(struct daemon *d, int64_t id)
 
 /* ---------------------------------------------------------------- retention */
 
-/* Prunes what retain_items / retain_days no longer keep (one short transaction). */
-static void daemon_prune(struct daemon *d)
+/*
+ * Retention runs on the store thread in steps of retain_batch items, each
+ * its own transaction queued behind the writes waiting then, so neither
+ * the loop nor the commits of documents wait for a large prune.  The next
+ * step is queued from an event, not from the step's callback: that may
+ * come while the poller is being freed (reload, stop).
+ */
+static void daemon_prune_end(struct daemon *d, bool complete)
 {
-	struct store_retention r = {
-	    .max_items_per_feed = d->cfg.retain_items,
-	    .max_age_days = (int64_t)d->cfg.retain_days,
-	};
-	size_t items = 0, events = 0;
-	if (store_prune(d->store, &r, daemon_now(), &items, &events) != STORE_OK) {
-		log_warning("retention: %s", store_errmsg(d->store));
+	struct daemon_prune *pr = &d->prune;
+	pr->running = false;
+	if (pr->items || pr->events)
+		log_info("retention: pruned %zu items and %zu events%s", pr->items, pr->events,
+		         complete ? "" : " (stopped before the end)");
+}
+
+static void daemon_on_pruned(void *ud, struct poller_prune *step)
+{
+	struct daemon *d = ud;
+	struct daemon_prune *pr = &d->prune;
+	if (step->failed) {
+		log_warning("retention: %s", step->error);
+		daemon_prune_end(d, false);
 		return;
 	}
-	if (items || events) {
-		log_info("retention: pruned %zu items and %zu events", items, events);
-		if (d->notify)
-			notify_forget(d->notify); /* cached lines may be of pruned items */
+	pr->items += step->items;
+	pr->events += step->events;
+	if (step->items || step->events)
+		log_debug("retention: step: %zu items and %zu events", step->items, step->events);
+	if ((step->items || step->events) && d->notify)
+		notify_forget(d->notify); /* cached lines may be of pruned items */
+	if (step->more && !d->stopping)
+		event_active(d->prune.ev_step, 0, 0);
+	else
+		daemon_prune_end(d, !step->more);
+}
+
+static void daemon_on_prune_step(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct daemon *d = arg;
+	if (d->stopping || !d->poller) {
+		daemon_prune_end(d, false);
+		return;
 	}
+	if (poller_prune(d->poller, &d->prune.step, daemon_on_pruned, d) < 0) {
+		log_warning("retention: out of memory");
+		daemon_prune_end(d, false);
+	}
+}
+
+/* Starts a run of what retain_items / retain_days no longer keep, unless one is running. */
+static void daemon_prune(struct daemon *d)
+{
+	struct daemon_prune *pr = &d->prune;
+	if (pr->running || d->stopping)
+		return;
+	pr->step = (struct poller_prune){
+	    .r = {.max_items_per_feed = d->cfg.retain_items,
+	          .max_age_days = (int64_t)d->cfg.retain_days},
+	    .now = daemon_now(),
+	    .batch = d->cfg.retain_batch,
+	};
+	pr->running = true;
+	pr->items = pr->events = 0;
+	event_active(pr->ev_step, 0, 0);
 }
 
 static void daemon_on_prune_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
-	struct daemon *d = arg;
-	if (!d->stopping)
-		daemon_prune(d);
+	daemon_prune(arg);
 }
 
+/* The first run starts with the loop (the poller exists by then), then hourly. */
 static int daemon_prune_start(struct daemon *d)
 {
-	daemon_prune(d);
+	d->prune.ev_step = event_new(d->base, -1, 0, daemon_on_prune_step, d);
 	d->ev_prune = event_new(d->base, -1, EV_PERSIST, daemon_on_prune_timer, d);
 	struct timeval tv = {DAEMON_PRUNE_INTERVAL, 0};
-	return d->ev_prune && event_add(d->ev_prune, &tv) == 0 ? 0 : -1;
+	if (!d->prune.ev_step || !d->ev_prune || event_add(d->ev_prune, &tv) != 0)
+		return -1;
+	daemon_prune(d);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- time */
@@ -832,6 +883,8 @@ static void daemon_teardown(struct daemon *d)
 		event_free(d->ev_watchdog);
 	if (d->ev_prune)
 		event_free(d->ev_prune);
+	if (d->prune.ev_step)
+		event_free(d->prune.ev_step);
 	store_close(d->store);
 	if (d->base)
 		event_base_free(d->base);

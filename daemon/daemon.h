@@ -11,7 +11,8 @@
  *	  -> poller (fetch -> parse -> store batch -> next poll, daemon/poller.h)
  *	  -> outcome: metrics, notify_committed(first, last) to subscribers
  *	control socket (control.c)         -> feeds.c, daemon_poll_now, metrics
- *	retention timer (hourly, and at start-up) -> store_prune
+ *	retention timer (hourly, and at start-up) -> steps of store_prune_step
+ *	  on the store thread (poller_prune), the next one queued after each
  *
  * Signals go through the event loop (evsignal): no work happens inside a
  * signal handler.  SIGPIPE is ignored.
@@ -25,6 +26,7 @@
 
 #include "config.h"
 #include "metrics.h"
+#include "poller.h"
 
 struct event;
 struct event_base;
@@ -38,6 +40,14 @@ struct service;
 struct daemon_flight {
 	int64_t feed_id;
 	int64_t start_ms;
+};
+
+/* A retention run: its steps, and what they deleted so far (logged once, at the end). */
+struct daemon_prune {
+	struct poller_prune step; /* the poller's while a step is queued */
+	struct event *ev_step;    /* queues the next step */
+	bool running;
+	size_t items, events;
 };
 
 /* What the command line gave; every field may be NULL / false. */
@@ -75,6 +85,7 @@ struct daemon {
 	struct event *ev_watchdog;  /* systemd watchdog keep-alive */
 	struct service *service;    /* systemd STATUS= line (service.h); NULL when not under systemd */
 	struct event *ev_prune;     /* retention, hourly and at start-up */
+	struct daemon_prune prune;  /* the retention run */
 	struct metrics metrics;
 	int64_t start_time;
 	bool stopping;

@@ -34,6 +34,7 @@ enum poller_write {
 	PW_FAILURE,      /* fail_fu-like state: error and back-off */
 	PW_NOT_MODIFIED, /* 304: validators and schedule */
 	PW_DOCUMENT,     /* the items in one transaction, with the state */
+	PW_PRUNE,        /* one retention step (poller_prune), not a poll */
 };
 
 struct poller_job {
@@ -71,6 +72,11 @@ struct poller_job {
 	char *r_etag, *r_last_modified, *r_final_url; /* copies of the response's */
 	bool permanent_redirect;
 	char error[512]; /* the outcome's error */
+
+	/* PW_PRUNE: the caller's step and whom to tell */
+	struct poller_prune *prune;
+	poller_prune_fn prune_done;
+	void *prune_ud;
 };
 
 /* ---- item copies (the parser's item lives only during its callback) ---- */
@@ -617,10 +623,26 @@ static bool poller_is_state(const struct poller_job *j)
 	return j->write == PW_FAILURE || j->write == PW_NOT_MODIFIED;
 }
 
+/* One retention step: a transaction of its own, between the documents of the queue. */
+static void poller_write_prune(struct store *st, struct poller_job *j)
+{
+	struct poller_prune *pr = j->prune;
+	enum store_err e =
+	    store_prune_step(st, &pr->r, pr->now, pr->batch, &pr->items, &pr->events, &pr->more);
+	pr->failed = e != STORE_OK;
+	if (pr->failed)
+		snprintf(pr->error, sizeof pr->error, "%s", store_errmsg(st));
+}
+
 /* The database failed its check: the poll fails, nothing is written. */
 static void poller_refuse(struct poller *p, struct poller_job *j)
 {
 	poller_items_free(j);
+	if (j->write == PW_PRUNE) {
+		*j->prune = (struct poller_prune){.r = j->prune->r, .failed = true};
+		snprintf(j->prune->error, sizeof j->prune->error, "%s", p->broken_msg);
+		return;
+	}
 	if (j->write == PW_NONE)
 		return;
 	snprintf(j->error, sizeof j->error, "%s", p->broken_msg);
@@ -660,6 +682,8 @@ static void poller_write_run(void *ctx, struct store *st, struct storeq_node **j
 			struct poller_job *j = poller_job_of(jobs[i++]);
 			if (j->write == PW_DOCUMENT)
 				poller_write_document(st, j);
+			else if (j->write == PW_PRUNE)
+				poller_write_prune(st, j);
 		}
 		/* announce what is committed now, not after the rest of the run */
 		storeq_done_upto(p->writer, i);
@@ -671,8 +695,12 @@ static void poller_write_done(void *ctx, struct storeq_node *node)
 {
 	struct poller *p = ctx;
 	struct poller_job *j = poller_job_of(node);
-	p->pending--;
-	p->done(p->ud, &j->o);
+	if (j->write == PW_PRUNE) {
+		j->prune_done(j->prune_ud, j->prune);
+	} else {
+		p->pending--;
+		p->done(p->ud, &j->o);
+	}
 	poller_job_free(j);
 }
 
@@ -748,6 +776,20 @@ void poller_abort_all(struct poller *p)
 {
 	fetch_abort_all(p->engine);
 	storeq_flush(p->writer); /* every outcome now, documents already fetched stored first */
+}
+
+int poller_prune(struct poller *p, struct poller_prune *pr, poller_prune_fn done, void *ud)
+{
+	struct poller_job *j = calloc(1, sizeof *j);
+	if (!j)
+		return -1;
+	j->p = p;
+	j->write = PW_PRUNE;
+	j->prune = pr;
+	j->prune_done = done;
+	j->prune_ud = ud;
+	storeq_submit_small(p->writer, &j->node); /* a few bytes: never waits for the limit */
+	return 0;
 }
 
 int poller_start(struct poller *p, const struct store_feed *f, char *err, size_t errlen)

@@ -43,6 +43,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store.h"
+
 struct config;
 struct event_base;
 struct store;
@@ -122,5 +124,35 @@ size_t poller_pending(const struct poller *p);
 /* Aborts every running poll now (for SIGTERM); each reports POLLER_ABORTED, and every
  * document already fetched is stored and reported, before this returns. */
 void poller_abort_all(struct poller *p);
+
+/*
+ * One step of retention (store_prune_step), run on the store thread
+ * between the documents: a prune of a million items is many such steps,
+ * each a short transaction, with the commits of fetched documents queued
+ * meanwhile running in between, and the loop never waits for it.  The
+ * caller owns the struct and submits it again while more is true; it
+ * must not change it while a step is queued.
+ */
+struct poller_prune {
+	struct store_retention r; /* in: the same for every step of one prune */
+	int64_t now;              /* in: likewise */
+	size_t batch;             /* in: items per transaction, 0 = STORE_PRUNE_STEP_DEFAULT */
+	size_t items, events;     /* out: deleted by this step */
+	bool more;                /* out: submit again to go on */
+	bool failed;              /* out: error says why; submitting again retries the step */
+	char error[512];
+};
+
+/* On the loop, once per step, after its transaction committed or failed. */
+typedef void (*poller_prune_fn)(void *ud, struct poller_prune *pr);
+
+/*
+ * Queues one step of pr behind the writes already queued; done(ud, pr)
+ * follows on the loop (also when the poller is freed before it ran:
+ * poller_free runs it first).  Does not count in poller_pending: the stop
+ * does not wait for a prune, only for the step in flight.  0, or -1 when
+ * out of memory (done is not called).
+ */
+int poller_prune(struct poller *p, struct poller_prune *pr, poller_prune_fn done, void *ud);
 
 #endif

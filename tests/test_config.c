@@ -91,6 +91,7 @@ START_TEST(defaults_match_the_documented_values)
 	ck_assert_uint_eq(c.event_cache_events, 32768);
 	ck_assert_uint_eq(c.retain_items, 1000);
 	ck_assert_uint_eq(c.retain_days, 0);
+	ck_assert_uint_eq(c.retain_batch, 1000);
 	ck_assert_int_eq(c.busy_timeout, 5);
 	ck_assert_int_eq(c.shutdown_timeout, 10);
 	ck_assert_int_eq(c.log_level, CONFIG_LOG_INFO);
@@ -435,6 +436,7 @@ static const struct limit_case limit_cases[] = {
 	{"connect_timeout", "1s", "10m", "0", "601s", "total_timeout = 1h"},
 	{"total_timeout", "15s", "1h", "0", "3601s", NULL},
 	{"retain_days", "0", "36500", NULL, "36501", NULL},
+	{"retain_batch", "1", "1000000", "0", "1000001", NULL},
 	{"max_amplification", "1", "1000", "0.5", "1000.5", NULL},
 };
 

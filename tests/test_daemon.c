@@ -559,6 +559,27 @@ static void store_doc(struct store *s, int64_t feed, int64_t now, const char *co
 	ck_assert_int_eq(store_batch_commit(b, NULL, &fu, NULL, NULL), STORE_OK);
 }
 
+/* Waits until the log has s; fails when the daemon exits first. */
+static void wait_log(const char *s)
+{
+	while (!log_contains(s)) {
+		int st;
+		ck_assert_msg(waitpid(pid, &st, WNOHANG) == 0, "feedd exited: %s",
+		              tu_read_file(logpath, NULL));
+		pause_ms(10);
+	}
+}
+
+static int log_count(const char *s)
+{
+	char *text = tu_read_file(logpath, NULL);
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, s)); p += strlen(s))
+		n++;
+	free(text);
+	return n;
+}
+
 START_TEST(retention_prunes_at_start_up)
 {
 	int64_t now = (int64_t)time(NULL);
@@ -571,11 +592,96 @@ START_TEST(retention_prunes_at_start_up)
 	store_close(s);
 	write_file(conf, "retain_items = 1\n");
 	start();
+	wait_log("retention: pruned 3 items"); /* on the store thread, after start-up */
 	struct cjson r;
 	request("{\"op\":\"status\"}", &r);
 	ck_assert_int_eq(cjson_get(&r, "items")->u.i, 1);
 	cjson_free(&r);
 	ck_assert(log_contains("retention: pruned 3 items"));
+}
+END_TEST
+
+/*
+ * 50 items of one feed, each first seen in a document of its own (the
+ * last is the latest fetch); retain_items = 5 and retain_batch = 4 leave
+ * 45 to prune in 12 transactions.  The epoch goes to epoch[].
+ */
+static void big_store_to_prune(char *epoch)
+{
+	int64_t now = (int64_t)time(NULL);
+	int64_t id = add_with_next_poll("http://127.0.0.1:9/big", now + 99999, "test");
+	struct store *s = NULL;
+	ck_assert_int_eq(store_open(db, NULL, &s), STORE_OK);
+	for (int i = 0; i < 50; i++) {
+		char key[16];
+		const char *ids[] = {key};
+		snprintf(key, sizeof key, "item%d", i);
+		store_doc(s, id, now - 100 + i, ids, 1);
+	}
+	snprintf(epoch, STORE_EPOCH_LEN + 1, "%s", store_epoch(s));
+	store_close(s);
+	write_file(conf, "retain_items = 5\nretain_batch = 4\n");
+}
+
+START_TEST(retention_prunes_a_store_larger_than_one_batch_in_batches_to_the_end)
+{
+	char epoch[STORE_EPOCH_LEN + 1];
+	big_store_to_prune(epoch);
+	start();
+	wait_log("retention: pruned 45 items and 45 events");
+	ck_assert_int_eq(log_count("retention: step: 4 items and 4 events"), 11);
+	ck_assert_int_eq(log_count("retention: step: 1 items and 1 events"), 1);
+	ck_assert_int_eq(log_count("retention: pruned"), 1); /* one line for the whole prune */
+	struct cjson r;
+	request("{\"op\":\"status\"}", &r);
+	ck_assert_int_eq(cjson_get(&r, "items")->u.i, 5);
+	cjson_free(&r);
+	struct store *s = NULL;
+	ck_assert_int_eq(store_open(db, NULL, &s), STORE_OK);
+	int64_t pu = 0, oldest = 0;
+	ck_assert_int_eq(store_pruned_upto(s, &pu), STORE_OK);
+	ck_assert_int_eq(store_oldest(s, &oldest), STORE_OK);
+	ck_assert_int_eq(pu, 45);
+	ck_assert_int_eq(oldest, 46);
+	store_close(s);
+	ck_assert_int_eq(stop(SIGTERM), 0);
+}
+END_TEST
+
+/* Subscribes after "<epoch>:<seq>" and returns the first line that is not the hello. */
+static char *subscribe_after(const char *epoch, int64_t seq, int *fd_out)
+{
+	int fd;
+	while ((fd = connect_to(sub)) < 0)
+		pause_ms(10);
+	char *hello = read_line(fd);
+	ck_assert_msg(hello && strstr(hello, "\"ev\":\"hello\""), "%s", hello);
+	free(hello);
+	char req[128];
+	snprintf(req, sizeof req, "{\"op\":\"sub\",\"after\":\"%s:%lld\"}\n", epoch,
+	         (long long)seq);
+	send_all(fd, req, strlen(req));
+	*fd_out = fd;
+	return read_line(fd);
+}
+
+START_TEST(a_subscriber_below_what_retention_pruned_gets_cursor_expired)
+{
+	char epoch[STORE_EPOCH_LEN + 1];
+	big_store_to_prune(epoch);
+	start();
+	wait_log("retention: pruned 45 items");
+	int fd;
+	char *line = subscribe_after(epoch, 44, &fd);
+	ck_assert_msg(line && strstr(line, "cursor_expired"), "%s", line ? line : "(closed)");
+	free(line);
+	close(fd);
+	line = subscribe_after(epoch, 45, &fd); /* at pruned_upto: everything after it is there */
+	ck_assert_msg(line && strstr(line, "\"ev\":\"item\"") && strstr(line, "item45"), "%s",
+	              line ? line : "(closed)");
+	free(line);
+	close(fd);
+	ck_assert_int_eq(stop(SIGTERM), 0);
 }
 END_TEST
 
@@ -940,6 +1046,8 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, the_schedule_survives_a_restart);
 	tcase_add_test(tc, start_up_spreads_first_polls);
 	tcase_add_test(tc, retention_prunes_at_start_up);
+	tcase_add_test(tc, retention_prunes_a_store_larger_than_one_batch_in_batches_to_the_end);
+	tcase_add_test(tc, a_subscriber_below_what_retention_pruned_gets_cursor_expired);
 	tcase_add_test(tc, spread_keeps_future_times_and_bounds_the_rest);
 	tcase_add_test(tc, no_subcommand_runs_the_daemon_in_systemd_directories);
 	tcase_add_test(tc, log_lines_carry_syslog_priorities);
