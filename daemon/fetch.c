@@ -84,7 +84,8 @@ struct fetch_xfer {
 	enum fetch_coding coding;
 	bool z_init, z_end; /* inflate set up; its stream reached its end */
 	z_stream z;
-	bool decode_error; /* msg says why */
+	bool bad_response;    /* refused (undecodable body, conflicting lengths): msg says why */
+	char *content_length; /* of the current response, as received */
 	bool too_big, stopped, refused;
 	char refused_addr[64];
 	char errbuf[CURL_ERROR_SIZE];
@@ -233,6 +234,26 @@ static void fetch_status_line(struct fetch_xfer *x, const char *line)
 		x->non_permanent = true; /* the previous response was a followed redirect */
 	x->status = code;
 	fetch_hdr_reset(x);
+	free(x->content_length);
+	x->content_length = NULL;
+}
+
+/*
+ * RFC 9112 6.3: differing Content-Length values make the body's end
+ * unknowable (libcurl 7.88 believes the last): the response is refused.
+ */
+static bool fetch_same_length(struct fetch_xfer *x, const char *v)
+{
+	if (!x->content_length) {
+		x->content_length = strdup(v);
+		return true;
+	}
+	if (!strcmp(x->content_length, v))
+		return true;
+	snprintf(x->msg, sizeof x->msg, "conflicting Content-Length headers (%.40s, %.40s)",
+	         x->content_length, v);
+	x->bad_response = true;
+	return false;
 }
 
 static size_t fetch_on_header(char *buf, size_t size, size_t n, void *ud)
@@ -265,6 +286,8 @@ static size_t fetch_on_header(char *buf, size_t size, size_t n, void *ud)
 	size_t vl = strlen(v);
 	while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
 		v[--vl] = 0;
+	if (!strcasecmp(line, "Content-Length") && !fetch_same_length(x, v))
+		return 0; /* aborts the transfer */
 	for (int i = 0; i < HDR_COUNT; i++) {
 		if (!strcasecmp(line, fetch_hdr_names[i])) {
 			free(x->hdr[i]);
@@ -307,7 +330,7 @@ static enum fetch_coding fetch_coding_of(struct fetch_xfer *x)
 	if (!strcasecmp(ce, "gzip") || !strcasecmp(ce, "x-gzip") || !strcasecmp(ce, "deflate"))
 		return FC_ZLIB;
 	snprintf(x->msg, sizeof x->msg, "unsupported Content-Encoding: %.200s", ce);
-	x->decode_error = true;
+	x->bad_response = true;
 	return FC_UNSUPPORTED;
 }
 
@@ -316,7 +339,7 @@ static bool fetch_decode_failed(struct fetch_xfer *x, const char *why)
 	snprintf(x->msg, sizeof x->msg, "bad %.40s body: %.200s",
 	         x->hdr[HDR_CONTENT_ENCODING] ? x->hdr[HDR_CONTENT_ENCODING] : "encoded",
 	         why ? why : "corrupt data");
-	x->decode_error = true;
+	x->bad_response = true;
 	return false;
 }
 
@@ -447,7 +470,7 @@ static enum fetch_status fetch_classify(struct fetch_xfer *x, CURLcode rc, long 
 		snprintf(x->msg, sizeof x->msg, "stopped while reading the body");
 		return FETCH_STOPPED;
 	}
-	if (x->decode_error)
+	if (x->bad_response)
 		return FETCH_NET_ERROR; /* msg says why */
 	if (rc == CURLE_TOO_MANY_REDIRECTS) {
 		snprintf(x->msg, sizeof x->msg, "more than %ld redirects", o->max_redirs);
@@ -486,6 +509,7 @@ static void fetch_xfer_free(struct fetch_xfer *x)
 {
 	if (x->z_init)
 		inflateEnd(&x->z);
+	free(x->content_length);
 	fetch_hdr_reset(x);
 	curl_easy_cleanup(x->h);
 	curl_slist_free_all(x->hdrs);

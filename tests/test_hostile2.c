@@ -483,6 +483,40 @@ START_TEST(a_bad_chunk_size_is_a_transport_error)
 }
 END_TEST
 
+START_TEST(two_different_content_lengths_are_refused)
+{
+	/* which one a client believes decides where the body ends: believe neither */
+	char resp[2048];
+	snprintf(resp, sizeof resp, "%s\r\nContent-Length: 60\r\nContent-Length: %zu\r\n\r\n%s",
+	         rss_head, strlen(whole_doc), whole_doc);
+	expect_failure("/twocl", resp, strlen(resp), RAW_CLOSE, "conflicting Content-Length");
+}
+END_TEST
+
+START_TEST(a_negative_content_length_is_refused)
+{
+	char resp[2048];
+	snprintf(resp, sizeof resp, "%s\r\nContent-Length: -5\r\n\r\n%s", rss_head, whole_doc);
+	expect_failure("/negcl", resp, strlen(resp), RAW_CLOSE, "");
+}
+END_TEST
+
+START_TEST(chunked_wins_over_a_content_length)
+{
+	int64_t id = seeded_feed("/te-cl");
+	char resp[2048];
+	snprintf(
+	    resp, sizeof resp,
+	    "%s\r\nContent-Length: 60\r\nTransfer-Encoding: chunked\r\n\r\n%zx\r\n%s\r\n0\r\n\r\n",
+	    rss_head, strlen(whole_doc), whole_doc);
+	raw_route_str(srv, "/te-cl", resp, RAW_CLOSE);
+	struct got g;
+	poll_feed(id, &g);
+	assert_stored(id, &g, "p-2");
+	ck_assert_str_eq(g.warning, "");
+}
+END_TEST
+
 /* ---- lying Content-Encoding ---- */
 
 /* gzip(1) of data; malloc'd. */
@@ -728,6 +762,32 @@ START_TEST(a_garbage_status_line_is_refused)
 }
 END_TEST
 
+START_TEST(a_nul_byte_in_a_header_is_refused)
+{
+	char resp[2048];
+	int n = snprintf(resp, sizeof resp, "%s\r\nX-Evil: a", rss_head);
+	resp[n++] = 0;
+	n += snprintf(resp + n, sizeof resp - (size_t)n, "b\r\nContent-Length: %zu\r\n\r\n%s",
+	              strlen(whole_doc), whole_doc);
+	expect_failure("/nul", resp, (size_t)n, RAW_CLOSE, "");
+}
+END_TEST
+
+START_TEST(an_endless_run_of_interim_responses_is_bounded)
+{
+	/* 2 MB of "100 Continue" before the 200: each is small, together they are not */
+	const char *one = "HTTP/1.1 100 Continue\r\n\r\n";
+	size_t k = strlen(one), count = (2u << 20) / k;
+	char *resp = malloc(count * k + 4096), *p = resp;
+	for (size_t i = 0; i < count; i++, p += k)
+		memcpy(p, one, k);
+	p += sprintf(p, "%s\r\nContent-Length: %zu\r\n\r\n%s", rss_head, strlen(whole_doc),
+	             whole_doc);
+	expect_failure("/many1xx", resp, (size_t)(p - resp), RAW_CLOSE, "");
+	free(resp);
+}
+END_TEST
+
 START_TEST(interim_100_and_103_responses_before_the_200_are_skipped)
 {
 	int64_t id = seeded_feed("/interim");
@@ -889,6 +949,9 @@ static Suite *hostile2_suite(void)
 	tcase_add_test(tc, a_chunked_body_cut_before_its_last_chunk_is_a_transport_error);
 	tcase_add_test(tc, a_connection_reset_mid_body_is_a_transport_error);
 	tcase_add_test(tc, a_bad_chunk_size_is_a_transport_error);
+	tcase_add_test(tc, two_different_content_lengths_are_refused);
+	tcase_add_test(tc, a_negative_content_length_is_refused);
+	tcase_add_test(tc, chunked_wins_over_a_content_length);
 	tcase_add_test(tc, gzip_encoding_on_a_body_that_is_not_gzip_is_an_error);
 	tcase_add_test(tc, a_truncated_gzip_stream_stores_nothing);
 	tcase_add_test(tc, a_truncated_gzip_stream_cut_short_of_its_content_length_stores_nothing);
@@ -902,6 +965,8 @@ static Suite *hostile2_suite(void)
 	tcase_add_test(tc, a_one_megabyte_header_line_is_refused);
 	tcase_add_test(tc, an_http_0_9_response_without_a_status_line_is_refused);
 	tcase_add_test(tc, a_garbage_status_line_is_refused);
+	tcase_add_test(tc, a_nul_byte_in_a_header_is_refused);
+	tcase_add_test(tc, an_endless_run_of_interim_responses_is_bounded);
 	tcase_add_test(tc, interim_100_and_103_responses_before_the_200_are_skipped);
 	tcase_add_test(tc, a_relative_location_is_resolved_against_the_request_url);
 	tcase_add_test(tc, a_location_with_spaces_is_followed_percent_encoded);
