@@ -517,6 +517,12 @@ START_TEST(chunked_wins_over_a_content_length)
 }
 END_TEST
 
+START_TEST(a_connection_closed_without_a_reply_is_a_transport_error)
+{
+	expect_failure("/noreply", "", 0, RAW_CLOSE, "Empty reply");
+}
+END_TEST
+
 /* ---- lying Content-Encoding ---- */
 
 /* gzip(1) of data; malloc'd. */
@@ -699,6 +705,24 @@ START_TEST(a_flood_of_empty_gzip_members_is_cut_at_max_body)
 	expect_failure("/gzempty", resp, len, RAW_CLOSE, "body larger than 1048576 bytes");
 	free(z);
 	free(body);
+	free(resp);
+}
+END_TEST
+
+START_TEST(a_transfer_encoding_of_gzip_not_asked_for_is_not_stored)
+{
+	/* "Transfer-Encoding: gzip, chunked": the gzip layer was not asked for (TE not sent) */
+	size_t n;
+	char *z = gzip_of(whole_doc, &n);
+	char head[512];
+	int h = snprintf(head, sizeof head, "%s\r\nTransfer-Encoding: gzip, chunked\r\n\r\n%zx\r\n",
+	                 rss_head, n);
+	char *resp = malloc((size_t)h + n + 16);
+	memcpy(resp, head, (size_t)h);
+	memcpy(resp + h, z, n);
+	memcpy(resp + h + n, "\r\n0\r\n\r\n", 7);
+	expect_failure("/te-gzip", resp, (size_t)h + n + 7, RAW_CLOSE, "");
+	free(z);
 	free(resp);
 }
 END_TEST
@@ -892,6 +916,49 @@ START_TEST(a_304_to_a_request_without_validators_is_an_error)
 }
 END_TEST
 
+/* The feed's next poll, in seconds after its last fetch, and why. */
+static int64_t next_poll_in(int64_t id, char *reason, size_t rlen)
+{
+	struct store_feed f = {0};
+	ck_assert_int_eq(store_feed_get(st, id, &f), STORE_OK);
+	int64_t d = f.next_poll - f.last_fetch;
+	snprintf(reason, rlen, "%s", f.next_poll_reason ? f.next_poll_reason : "");
+	store_feed_clear(&f);
+	return d;
+}
+
+START_TEST(a_retry_after_of_twenty_digits_is_clamped)
+{
+	const char *resp = "HTTP/1.1 503 Service Unavailable\r\n"
+	                   "Retry-After: 99999999999999999999\r\nContent-Length: 0\r\n\r\n";
+	int64_t id = seeded_feed("/ra20");
+	raw_route_str(srv, "/ra20", resp, RAW_CLOSE);
+	struct got g;
+	poll_feed(id, &g);
+	ck_assert_int_eq(g.result, POLLER_FAILED);
+	char reason[128];
+	ck_assert_int_eq(next_poll_in(id, reason, sizeof reason), cfg.retry_after_max);
+	ck_assert_ptr_nonnull(strstr(reason, "retry-after"));
+}
+END_TEST
+
+START_TEST(a_max_age_of_twenty_digits_is_clamped)
+{
+	int64_t id = seeded_feed("/maxage20");
+	raw_route_doc(srv, "/maxage20",
+	              "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+	              "Cache-Control: public, max-age=99999999999999999999",
+	              whole_doc);
+	struct got g;
+	poll_feed(id, &g);
+	assert_stored(id, &g, "p-1");
+	char reason[128];
+	int64_t d = next_poll_in(id, reason, sizeof reason);
+	ck_assert_int_gt(d, 0);
+	ck_assert_int_le(d, cfg.interval_max + cfg.interval_max / 4); /* + jitter at most */
+}
+END_TEST
+
 /* ---- charsets ---- */
 
 static char *stored_title_of(const char *guid)
@@ -952,6 +1019,7 @@ static Suite *hostile2_suite(void)
 	tcase_add_test(tc, two_different_content_lengths_are_refused);
 	tcase_add_test(tc, a_negative_content_length_is_refused);
 	tcase_add_test(tc, chunked_wins_over_a_content_length);
+	tcase_add_test(tc, a_connection_closed_without_a_reply_is_a_transport_error);
 	tcase_add_test(tc, gzip_encoding_on_a_body_that_is_not_gzip_is_an_error);
 	tcase_add_test(tc, a_truncated_gzip_stream_stores_nothing);
 	tcase_add_test(tc, a_truncated_gzip_stream_cut_short_of_its_content_length_stores_nothing);
@@ -960,6 +1028,7 @@ static Suite *hostile2_suite(void)
 	tcase_add_test(tc, two_gzip_members_are_decoded_as_one_body);
 	tcase_add_test(tc, bytes_after_the_end_of_the_gzip_stream_are_ignored);
 	tcase_add_test(tc, a_flood_of_empty_gzip_members_is_cut_at_max_body);
+	tcase_add_test(tc, a_transfer_encoding_of_gzip_not_asked_for_is_not_stored);
 	tcase_add_test(tc, a_content_encoding_not_asked_for_is_refused);
 	tcase_add_test(tc, a_flood_of_header_lines_is_refused);
 	tcase_add_test(tc, a_one_megabyte_header_line_is_refused);
@@ -976,6 +1045,8 @@ static Suite *hostile2_suite(void)
 	tcase_add_test(tc, an_empty_200_is_not_a_feed);
 	tcase_add_test(tc, an_rss_document_labelled_text_html_is_parsed);
 	tcase_add_test(tc, a_304_to_a_request_without_validators_is_an_error);
+	tcase_add_test(tc, a_retry_after_of_twenty_digits_is_clamped);
+	tcase_add_test(tc, a_max_age_of_twenty_digits_is_clamped);
 	tcase_add_test(tc, an_http_charset_decodes_a_document_without_an_encoding_declaration);
 	tcase_add_test(tc, a_utf8_bom_wins_over_an_http_charset);
 	suite_add_tcase(s, tc);
