@@ -400,8 +400,10 @@ static size_t fetch_on_write(char *buf, size_t size, size_t n, void *ud)
 		x->too_big = true;
 		return 0;
 	}
-	if (x->status != 0 && (x->status < 200 || x->status > 299))
-		return len; /* error page: counted, not parsed */
+	if (x->status != 0 && (x->status < 200 || x->status > 299)) {
+		x->body_bytes += len; /* error page: counted (as received), not parsed */
+		return len;
+	}
 	if (x->coding == FC_UNDECIDED)
 		x->coding = fetch_coding_of(x);
 	bool ok = x->coding == FC_IDENTITY ? fetch_deliver(x, buf, len)
