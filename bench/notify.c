@@ -22,7 +22,8 @@
  *                     [CONTENT_BYTES]
  *        (defaults /tmp 100000 100 100 10 ABCF 1 1200; scenario C replays the
  *        store that A or B left, so run it after them; with ROUNDS > 1, A,
- *        B and F alternate that many times and the medians are printed)
+ *        B, F and Z alternate that many times and the medians are printed;
+ *        Z, a zero-copy floor, runs only when named)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -517,12 +518,150 @@ static void scenario_floor(const char *dir, const char *label)
 	unlink(sock);
 }
 
+/*
+ * Scenario Z: the same stream and pace as F, fanned out without copying on
+ * the sending side: each batch is written once into a pipe, tee(2)d into
+ * one pipe per subscriber (the kernel shares the pages) and splice(2)d
+ * from there into the subscriber's socket.  A batch is released only when
+ * every subscriber's pipe has room for it.  Not what feedd does: it shows
+ * what a zero-copy fan-out would allow on this machine (F and feedd copy
+ * every line once per subscriber into the kernel).
+ */
+static void scenario_floor_splice(const char *dir, const char *label)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *sock = sa.sun_path;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s/bench-notify-floor.sock", dir);
+	unlink(sock);
+	memset(g_res, 0, g_subs * sizeof *g_res);
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) || listen(lfd, 1024)) {
+		perror("floor socket");
+		exit(1);
+	}
+	char *content = bench_content();
+	size_t cap = g_n * (g_content + 400) + 1, len = 0;
+	char *stream = malloc(cap);
+	size_t *end = malloc((g_n + 1) * sizeof *end); /* end[k]: bytes of the first k lines */
+	if (!stream || !end)
+		exit(1);
+	end[0] = 0;
+	for (size_t i = 0; i < g_n; i++) {
+		len += (size_t)snprintf(stream + len, cap - len,
+		                        "{\"ev\":\"item\",\"cursor\":\"0123456789abcdef:%zu\","
+		                        "\"kind\":\"new\",\"feed\":{\"id\":1,\"url\":"
+		                        "\"https://bench.example.org/feed.xml\"},\"item\":{\"id\":"
+		                        "\"n-%zu\",\"title\":\"Item %zu\",\"content\":\"%s\"}}\n",
+		                        i + 1, i, i, content);
+		end[i + 1] = len;
+	}
+	pid_t kids[1024];
+	for (size_t i = 0; i < g_subs; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0)
+			subscriber(sock, i, "{\"op\":\"sub\"}\n", 1);
+	}
+	struct pollfd *pf = calloc(g_subs, sizeof *pf);
+	size_t *sent = calloc(g_subs, sizeof *sent);
+	for (size_t i = 0; i < g_subs; i++) {
+		pf[i].fd = accept(lfd, NULL, NULL);
+		char req[64];
+		if (pf[i].fd < 0 || read(pf[i].fd, req, sizeof req) <= 0)
+			exit(1);
+		fcntl(pf[i].fd, F_SETFL, O_NONBLOCK);
+	}
+	/* zero-copy: the batch is written once into a pipe, tee(2)d into each
+	 * subscriber's pipe (page references) and splice(2)d into its socket */
+	int src[2], devnull = open("/dev/null", O_WRONLY);
+	int (*sp)[2] = calloc(g_subs, sizeof *sp);
+	size_t *queued = calloc(g_subs, sizeof *queued), pcap = (size_t)1 << 20;
+	if (pipe2(src, O_NONBLOCK) || fcntl(src[1], F_SETPIPE_SZ, (int)pcap) < 0 || devnull < 0)
+		exit(1);
+	for (size_t i = 0; i < g_subs; i++)
+		if (pipe2(sp[i], O_NONBLOCK) || fcntl(sp[i][1], F_SETPIPE_SZ, (int)pcap) < 0)
+			exit(1);
+	double start = mono(), next = start;
+	size_t released = 0; /* lines */
+	size_t done = 0;     /* subscribers with the whole stream */
+	while (done < g_subs) {
+		double now = mono();
+		size_t upto = released + g_batch < g_n ? released + g_batch : g_n;
+		size_t bytes = end[upto] - end[released];
+		bool room = true; /* every subscriber's pipe takes the batch */
+		if (bytes > pcap) {
+			fprintf(stderr, "Z: a batch of %zu bytes does not fit a pipe\n", bytes);
+			exit(6);
+		}
+		for (size_t i = 0; i < g_subs && room; i++)
+			room = queued[i] - sent[i] + bytes <= pcap;
+		if (released < g_n && now >= next && room) { /* a "commit" */
+			for (size_t k = released + 1; k <= upto; k++)
+				g_commit_t[k] = now;
+			if (write(src[1], stream + end[released], bytes) != (ssize_t)bytes)
+				exit(3);
+			for (size_t i = 0; i < g_subs; i++) {
+				if (tee(src[0], sp[i][1], bytes, SPLICE_F_NONBLOCK) != (ssize_t)bytes)
+					exit(4);
+				queued[i] += bytes;
+			}
+			if (splice(src[0], NULL, devnull, NULL, bytes, 0) != (ssize_t)bytes)
+				exit(5);
+			released = upto;
+			next += (double)g_pace_us / 1e6;
+		}
+		int wait_ms = released < g_n ? (int)((next - now) * 1000) : 1000;
+		if (released < g_n && !room)
+			wait_ms = 1;
+		for (size_t i = 0; i < g_subs; i++)
+			pf[i].events = sent[i] < queued[i] ? POLLOUT : 0;
+		if (poll(pf, g_subs, wait_ms > 0 ? wait_ms : 0) < 0)
+			break;
+		for (size_t i = 0; i < g_subs; i++) {
+			if (!(pf[i].revents & POLLOUT))
+				continue;
+			ssize_t w = splice(sp[i][0], NULL, pf[i].fd, NULL, queued[i] - sent[i],
+			                   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+			if (w > 0)
+				sent[i] += (size_t)w;
+			if (w > 0 && sent[i] == end[g_n])
+				done++;
+		}
+	}
+	size_t finished = 0;
+	while (finished < g_subs && mono() - start < 300) {
+		usleep(1000);
+		finished = 0;
+		for (size_t i = 0; i < g_subs; i++)
+			finished += g_res[i].ok;
+	}
+	struct run_out o = run_stats(start);
+	for (size_t i = 0; i < g_subs; i++) {
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+		close(pf[i].fd);
+	}
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	o.rss_kib = ru.ru_maxrss;
+	if (g_out)
+		*g_out = o;
+	printf("%-34s %6zu/%zu done %9.2f %9.2f %12.0f %10ld %10s\n", label, finished, g_subs,
+	       o.p50, o.p99, o.rate, ru.ru_maxrss / 1024, "-");
+	fflush(stdout);
+	free(stream);
+	free(end);
+	close(lfd);
+	unlink(sock);
+}
+
 static void run_in_child(const char *dir, const char *label, int stalled, int replay)
 {
 	fflush(stdout);
 	pid_t p = fork();
 	if (p == 0) {
-		if (stalled < 0)
+		if (stalled == -2)
+			scenario_floor_splice(dir, label);
+		else if (stalled < 0)
 			scenario_floor(dir, label);
 		else
 			scenario(dir, label, stalled, replay);
@@ -556,9 +695,9 @@ int main(int argc, char **argv)
 	       g_n, g_content, g_batch, g_pace_us / 1000, g_subs, dir);
 	printf("%-34s %11s %9s %9s %12s %10s %10s\n", "scenario", "subscribers", "p50_ms", "p99_ms",
 	       "min_ev/s/sub", "rss_MiB", "outmax_KiB");
-	/* A, B and F alternate, so that all see the same machine; medians after */
-	struct run_out *outs = shared_alloc(3 * rounds * sizeof *outs);
-	static const char *const names[3] = {"A", "B", "F"};
+	/* A, B, F and Z alternate, so that all see the same machine; medians after */
+	struct run_out *outs = shared_alloc(4 * rounds * sizeof *outs);
+	static const char *const names[4] = {"A", "B", "F", "Z"};
 	for (size_t r = 0; r < rounds; r++) {
 		g_out = &outs[r];
 		if (strchr(which, 'A'))
@@ -569,12 +708,15 @@ int main(int argc, char **argv)
 		g_out = &outs[2 * rounds + r];
 		if (strchr(which, 'F'))
 			run_in_child(dir, "F: floor, raw write(2) fan-out", -1, 0);
+		g_out = &outs[3 * rounds + r];
+		if (strchr(which, 'Z'))
+			run_in_child(dir, "Z: floor, tee(2)+splice(2) fan-out", -2, 0);
 	}
 	g_out = NULL;
 	if (rounds > 1) {
 		size_t m = rounds / 2;
-		double med[3][3]; /* scenario: p50, p99, RSS MiB */
-		for (int k = 0; k < 3; k++) {
+		double med[4][3]; /* scenario: p50, p99, RSS MiB */
+		for (int k = 0; k < 4; k++) {
 			double v[3][100];
 			for (size_t r = 0; r < rounds; r++) {
 				v[0][r] = outs[k * rounds + r].p50;
