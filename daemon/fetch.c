@@ -82,7 +82,8 @@ struct fetch_xfer {
 	bool conditional;       /* validators were sent */
 	bool in_body;           /* the final response's header block has ended */
 	enum fetch_coding coding;
-	bool z_init, z_end; /* inflate set up; its stream reached its end */
+	bool z_init, z_end;  /* inflate set up; its stream reached its end */
+	bool raw_deflate_ok; /* the coding is "deflate": maybe without its zlib header */
 	z_stream z;
 	bool bad_response;    /* refused (undecodable body, conflicting lengths): msg says why */
 	char *content_length; /* of the current response, as received */
@@ -321,17 +322,59 @@ static bool fetch_deliver(struct fetch_xfer *x, const char *buf, size_t len)
 	return true;
 }
 
-/* The final response's Content-Encoding, decided at its first body byte. */
+/* Compressions a server may apply that fetch does not decode (never asked for). */
+static const char *const fetch_foreign_codings[] = {
+    "br",   "compress", "x-compress",   "zstd",      "bzip2", "x-bzip2", "xz",
+    "lzma", "exi",      "pack200-gzip", "aes128gcm", "dcb",   "dcz",
+};
+
+/* Whether the n bytes at t are one of the names in list[0..count). */
+static bool fetch_token_in(const char *t, size_t n, const char *const *list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strlen(list[i]) == n && !strncasecmp(t, list[i], n))
+			return true;
+	return false;
+}
+
+/*
+ * The final response's Content-Encoding, decided at its first body byte: a
+ * list of codings applied in order.  gzip, x-gzip and deflate are inflated
+ * here (once: a coding applied twice is refused); a compression fetch does
+ * not decode is refused; anything else (identity, and the charsets, "none"
+ * or media types that servers put there) is no coding: the body is read as
+ * it is, as feed readers do.
+ */
 static enum fetch_coding fetch_coding_of(struct fetch_xfer *x)
 {
-	const char *ce = x->hdr[HDR_CONTENT_ENCODING];
-	if (!ce || !*ce || !strcasecmp(ce, "identity"))
-		return FC_IDENTITY;
-	if (!strcasecmp(ce, "gzip") || !strcasecmp(ce, "x-gzip") || !strcasecmp(ce, "deflate"))
-		return FC_ZLIB;
-	snprintf(x->msg, sizeof x->msg, "unsupported Content-Encoding: %.200s", ce);
-	x->bad_response = true;
-	return FC_UNSUPPORTED;
+	static const char *const zlib[] = {"gzip", "x-gzip", "deflate"};
+	const char *ce = x->hdr[HDR_CONTENT_ENCODING], *p = ce ? ce : "";
+	int layers = 0;
+	bool foreign = false;
+	while (*p) {
+		size_t skip = strspn(p, " \t,");
+		p += skip;
+		size_t n = strcspn(p, ",;");
+		size_t len = n;
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (fetch_token_in(p, len, zlib, 3)) {
+			layers++;
+			x->raw_deflate_ok = len == 7; /* "deflate": may be sent raw */
+		} else if (fetch_token_in(p, len, fetch_foreign_codings,
+		                          sizeof fetch_foreign_codings /
+		                              sizeof fetch_foreign_codings[0])) {
+			foreign = true;
+		}
+		p += n;
+		p += strcspn(p, ","); /* parameters after ';' */
+	}
+	if (foreign || layers > 1) {
+		snprintf(x->msg, sizeof x->msg, "unsupported Content-Encoding: %.200s", ce);
+		x->bad_response = true;
+		return FC_UNSUPPORTED;
+	}
+	return layers ? FC_ZLIB : FC_IDENTITY;
 }
 
 static bool fetch_decode_failed(struct fetch_xfer *x, const char *why)
@@ -351,8 +394,7 @@ static bool fetch_decode_failed(struct fetch_xfer *x, const char *why)
  */
 static bool fetch_inflate_init(struct fetch_xfer *x, unsigned char first)
 {
-	bool raw = !strcasecmp(x->hdr[HDR_CONTENT_ENCODING], "deflate") &&
-	           !((first & 0x0f) == 8 && (first >> 4) <= 7);
+	bool raw = x->raw_deflate_ok && !((first & 0x0f) == 8 && (first >> 4) <= 7);
 	if (inflateInit2(&x->z, raw ? -15 : 15 + 32) != Z_OK)
 		return fetch_decode_failed(x, "out of memory");
 	x->z_init = true;

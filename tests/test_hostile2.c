@@ -738,6 +738,42 @@ START_TEST(a_content_encoding_not_asked_for_is_refused)
 }
 END_TEST
 
+/* Servers label plain bodies with charsets and other words that are not
+ * codings ("Content-Encoding: UTF-8" is common): the body is read as is. */
+static const char *const not_codings[] = {"UTF-8", "utf8",     "none",     "binary",
+                                          "8bit",  "text/xml", "identity", ""};
+
+START_TEST(a_content_encoding_that_is_no_coding_reads_the_body_as_is)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/label%d", _i);
+	expect_decoded(path, not_codings[_i], whole_doc, strlen(whole_doc));
+}
+END_TEST
+
+START_TEST(a_coding_list_with_identity_decodes_the_gzip_in_it)
+{
+	size_t n;
+	void *z = gzip_of(whole_doc, &n);
+	expect_decoded("/gzlist", "gzip, identity", z, n);
+	free(z);
+}
+END_TEST
+
+START_TEST(a_coding_applied_twice_is_refused)
+{
+	size_t n;
+	void *z = gzip_of(whole_doc, &n);
+	size_t len;
+	char *resp = raw_with_length(
+	    "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Encoding: gzip, gzip",
+	    z, n, &len);
+	expect_failure("/gzgz", resp, len, RAW_CLOSE, "unsupported Content-Encoding: gzip, gzip");
+	free(resp);
+	free(z);
+}
+END_TEST
+
 /* ---- headers ---- */
 
 START_TEST(a_flood_of_header_lines_is_refused)
@@ -1030,6 +1066,10 @@ static Suite *hostile2_suite(void)
 	tcase_add_test(tc, a_flood_of_empty_gzip_members_is_cut_at_max_body);
 	tcase_add_test(tc, a_transfer_encoding_of_gzip_not_asked_for_is_not_stored);
 	tcase_add_test(tc, a_content_encoding_not_asked_for_is_refused);
+	tcase_add_loop_test(tc, a_content_encoding_that_is_no_coding_reads_the_body_as_is, 0,
+	                    (int)(sizeof not_codings / sizeof not_codings[0]));
+	tcase_add_test(tc, a_coding_list_with_identity_decodes_the_gzip_in_it);
+	tcase_add_test(tc, a_coding_applied_twice_is_refused);
 	tcase_add_test(tc, a_flood_of_header_lines_is_refused);
 	tcase_add_test(tc, a_one_megabyte_header_line_is_refused);
 	tcase_add_test(tc, an_http_0_9_response_without_a_status_line_is_refused);
