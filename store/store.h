@@ -464,12 +464,15 @@ enum store_err store_prune(struct store *s, const struct store_retention *r, int
  * other writers get the lock in between: call it until *more is false,
  * with the same r and now every time (other r or now start over).
  *
- * The first call only selects what goes, in a read transaction that
- * holds no write lock (one pass over items and events).  Each further
- * call deletes, in one transaction, at most max_items items (0 = the
- * default) with their events, or once no item is left, at most max_items
- * of the events older than max_age_days; and raises pruned_upto to the
- * highest seq it deleted.  So after every call the head of this file
+ * Each call does one bounded piece of the work (max_items, 0 = the
+ * default, sets the size): either it chooses what goes of the next feeds
+ * (whole feeds of about 8 * max_items items together, in a read
+ * transaction that holds no write lock; the first call of a run does
+ * this), or it deletes, in one write transaction, at most max_items
+ * chosen items with their events, or once every feed was chosen and its
+ * items deleted, at most max_items of the events older than max_age_days
+ * among the next 8 * max_items seqs.  A write step raises pruned_upto to
+ * the highest seq it deleted, so after every call the head of this file
  * holds (events > pruned_upto exist) and a cursor check is right.  An
  * item that a document committed between two calls made present in its
  * feed's latest fetch again is kept, as store_prune would keep it.

@@ -56,7 +56,9 @@ enum store_stmt {
 	ST_PRUNE_EVENT_STATS,
 	ST_PRUNE_EVENTS,
 	ST_PRUNE_ITEMS,
-	ST_PRUNE_OLD_UPTO,
+	ST_PRUNE_RANGE_END,
+	ST_PRUNE_RANGE_BY_COUNT,
+	ST_PRUNE_RANGE_BY_AGE,
 	ST_PRUNE_NEXT,
 	ST_PRUNE_RECHECK,
 	ST_PRUNE_STEP_EVENTS,
@@ -78,14 +80,18 @@ extern const int store_nmigrations;
 extern const char store_sql_temp[];
 
 /*
- * A retention run in steps (store_prune_step): the candidates are in
- * temp.prune_ids, the events older than the cutoff still to go are those
- * with old_after < seq <= old_upto.  Changed only after a commit.
+ * A retention run in steps (store_prune_step): the candidates of the
+ * feeds with id <= chosen_upto are in temp.prune_ids (chosen_all: of every
+ * feed); the events older than the cutoff still to go are among those
+ * with old_after < seq <= old_upto (the head when the run started).
+ * Changed only after a commit.
  */
 struct store_prune_state {
 	bool active;
 	struct store_retention r; /* normalised (see store_prune) */
 	int64_t now;
+	int64_t chosen_upto;
+	bool chosen_all;
 	bool items_left;	  /* temp.prune_ids is not empty */
 	int64_t old_after, old_upto;
 };

@@ -611,19 +611,25 @@ enum store_err store_prune(struct store *s, const struct store_retention *lim, i
  * Why steps: the first prune after a user lowers retain_items on a
  * database of a million items deletes most of it, and as one transaction
  * it holds SQLite's write lock for seconds, so every document commit
- * waits (busy_timeout) or fails.  Here the candidates are chosen once,
- * in a read transaction (WAL readers do not block the writer), into
- * temp.prune_ids (per connection); each step deletes the lowest
- * max_items of them, rechecked, in a write transaction of its own.
- * Deleting items beyond a feed's newest N leaves the newest N in place,
- * so the choice made at the start stays the one store_prune would make,
- * except for items a newer document brought back (the recheck keeps
- * those).
+ * waits (busy_timeout) or fails.  Here each call does one bounded piece:
+ *
+ * - choose: the candidates of the next feeds (whole feeds, about
+ *   PRUNE_SCAN times max_items items) go into temp.prune_ids (per
+ *   connection), in a read transaction (WAL readers do not block the
+ *   writer).  Deleting items beyond a feed's newest N leaves the newest N
+ *   in place, so what was chosen stays what store_prune would choose,
+ *   except items a newer document brought back: the delete step
+ *   rechecks those.
+ * - delete: the lowest max_items candidates, with their events, in a
+ *   write transaction; candidates go before the next feeds are chosen.
+ * - old events: the events older than the cutoff, among the next
+ *   PRUNE_SCAN times max_items seqs, at most max_items of them.
  */
+#define PRUNE_SCAN 8
 
 static bool prune_left(const struct store_prune_state *ps)
 {
-	return ps->items_left || ps->old_after < ps->old_upto;
+	return ps->items_left || !ps->chosen_all || ps->old_after < ps->old_upto;
 }
 
 static bool prune_same_run(const struct store *s, const struct store_retention *r, int64_t now)
@@ -633,18 +639,21 @@ static bool prune_same_run(const struct store *s, const struct store_retention *
 	       ps->r.max_age_days == r->max_age_days;
 }
 
-/* One int64 column of a one-row statement with ?1 bound (0 when NULL or no row). */
-static enum store_err prune_query(struct store *s, enum store_stmt id, int64_t arg, int64_t *out,
-				  const char *what)
+/* One int64 column of a one-row statement with ?1 and ?2 bound (*found false when no row). */
+static enum store_err prune_query(struct store *s, enum store_stmt id, int64_t a, int64_t b,
+				  int64_t *out, bool *found, const char *what)
 {
 	sqlite3_stmt *st = store_stmt(s, id);
 	if (!st)
 		return s->last_err;
-	sqlite3_bind_int64(st, 1, arg);
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
 	*out = 0;
+	*found = false;
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*out = sqlite3_column_int64(st, 0);
+		*found = true;
 		rc = SQLITE_DONE;
 	}
 	enum store_err e = rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, what);
@@ -661,6 +670,19 @@ static enum store_err prune_run_upto(struct store *s, enum store_stmt id, int64_
 	if (!st)
 		return s->last_err;
 	sqlite3_bind_int64(st, 1, upto);
+	return store_run(s, st, what);
+}
+
+/* Runs a RANGE_BY_* statement: ?1 the limit, feeds in (lo, hi]. */
+static enum store_err prune_run_range(struct store *s, enum store_stmt id, int64_t limit,
+				      int64_t lo, int64_t hi, const char *what)
+{
+	sqlite3_stmt *st = store_stmt(s, id);
+	if (!st)
+		return s->last_err;
+	sqlite3_bind_int64(st, 1, limit);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, hi);
 	return store_run(s, st, what);
 }
 
@@ -681,40 +703,50 @@ static enum store_err prune_returning(struct store *s, sqlite3_stmt *st, const c
 	return e;
 }
 
-/* The first step of a run: chooses the candidates and the old events' range, writes nothing. */
-static enum store_err prune_start_run(struct store *s, const struct store_retention *r,
-				      int64_t now)
+static int64_t prune_int(size_t n)
 {
-	struct store_prune_state ps = {.active = true, .r = *r, .now = now};
-	int64_t cutoff = prune_cutoff(r, now), first = 0;
-	s->prune.active = false;
+	return n > (size_t)INT64_MAX ? INT64_MAX : (int64_t)n;
+}
+
+/* Chooses the candidates of the next feeds (about span items), in a read transaction. */
+static enum store_err prune_choose_step(struct store *s, struct store_prune_state *ps,
+					size_t span)
+{
+	const struct store_retention *r = &ps->r;
+	int64_t lo = ps->chosen_upto, hi = 0, first = 0;
+	bool more_feeds = false, any = false;
 	enum store_err e = step_simple(s, ST_BEGIN_READ, "begin prune");
 	if (e != STORE_OK)
 		return e;
-	e = prune_select(s, r, cutoff);
-	if (e == STORE_OK)
-		e = prune_query(s, ST_PRUNE_NEXT, 0, &first, "prune");
+	e = prune_query(s, ST_PRUNE_RANGE_END, lo, prune_int(span - 1), &hi, &more_feeds,
+			"prune");
+	if (!more_feeds)
+		hi = INT64_MAX;
+	if (e == STORE_OK && r->max_items_per_feed)
+		e = prune_run_range(s, ST_PRUNE_RANGE_BY_COUNT, prune_int(r->max_items_per_feed),
+				    lo, hi, "prune by count");
 	if (e == STORE_OK && r->max_age_days)
-		e = prune_query(s, ST_PRUNE_OLD_UPTO, cutoff, &ps.old_upto, "prune old events");
+		e = prune_run_range(s, ST_PRUNE_RANGE_BY_AGE, prune_cutoff(r, ps->now), lo, hi,
+				    "prune by age");
+	if (e == STORE_OK)
+		e = prune_query(s, ST_PRUNE_NEXT, 0, 0, &first, &any, "prune");
 	if (e == STORE_OK)
 		e = step_simple(s, ST_COMMIT, "commit prune");
-	if (e != STORE_OK) {
-		store_rollback(s);
-		return e;
-	}
-	ps.items_left = first != 0;
-	ps.active = prune_left(&ps);
-	s->prune = ps;
-	return STORE_OK;
+	ps->chosen_upto = hi;
+	ps->chosen_all = !more_feeds;
+	ps->items_left = any;
+	return e;
 }
 
 /* Deletes the next max candidates that are still prunable, with their events. */
 static enum store_err prune_items_step(struct store *s, struct store_prune_state *ps, size_t max,
 				       size_t *items, size_t *events, int64_t *maxseq)
 {
-	int64_t next = 0; /* the first candidate of the following step, 0 when none */
-	enum store_err e = prune_query(s, ST_PRUNE_NEXT, (int64_t)max, &next, "prune");
-	int64_t upto = next ? next - 1 : INT64_MAX;
+	int64_t next = 0; /* the first candidate of the following step */
+	bool more = false;
+	enum store_err e =
+		prune_query(s, ST_PRUNE_NEXT, prune_int(max), 0, &next, &more, "prune");
+	int64_t upto = more ? next - 1 : INT64_MAX;
 	if (e == STORE_OK)
 		e = prune_run_upto(s, ST_PRUNE_RECHECK, upto, "prune: recheck");
 	sqlite3_stmt *st = e == STORE_OK ? store_stmt(s, ST_PRUNE_STEP_EVENTS) : NULL;
@@ -730,24 +762,27 @@ static enum store_err prune_items_step(struct store *s, struct store_prune_state
 		*items = (size_t)sqlite3_changes(s->db);
 		e = prune_run_upto(s, ST_PRUNE_STEP_DONE, upto, "prune");
 	}
-	ps->items_left = next != 0;
+	ps->items_left = more;
 	return e;
 }
 
-/* Deletes the next max events older than the cutoff (of items that stay). */
+/* Deletes the events older than the cutoff among the next span seqs, at most max of them. */
 static enum store_err prune_old_step(struct store *s, struct store_prune_state *ps, size_t max,
-				     size_t *events, int64_t *maxseq)
+				     size_t span, size_t *events, int64_t *maxseq)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_PRUNE_STEP_OLD);
 	if (!st)
 		return s->last_err;
+	int64_t end = ps->old_upto - ps->old_after > prune_int(span)
+			      ? ps->old_after + prune_int(span)
+			      : ps->old_upto;
 	sqlite3_bind_int64(st, 1, ps->old_after);
-	sqlite3_bind_int64(st, 2, ps->old_upto);
+	sqlite3_bind_int64(st, 2, end);
 	sqlite3_bind_int64(st, 3, prune_cutoff(&ps->r, ps->now));
-	sqlite3_bind_int64(st, 4, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
+	sqlite3_bind_int64(st, 4, prune_int(max));
 	enum store_err e = prune_returning(s, st, "prune old events", events, maxseq);
-	/* every old event up to the highest deleted is gone; fewer than max: all are */
-	ps->old_after = *events < max ? ps->old_upto : *maxseq;
+	/* every old event up to the highest deleted is gone; fewer than max: all up to end */
+	ps->old_after = *events < max ? end : *maxseq;
 	return e;
 }
 
@@ -760,6 +795,37 @@ static enum store_err prune_raise(struct store *s, int64_t maxseq)
 	return store_run(s, st, "record pruned_upto");
 }
 
+/* A new run: nothing chosen yet; the old events to look at end at the head. */
+static enum store_err prune_new_run(struct store *s, const struct store_retention *r,
+				    int64_t now, struct store_prune_state *ps)
+{
+	*ps = (struct store_prune_state){.active = true, .r = *r, .now = now};
+	s->prune.active = false;
+	enum store_err e = step_simple(s, ST_PRUNE_CLEAR, "prune");
+	if (e == STORE_OK && r->max_age_days)
+		e = store_head(s, &ps->old_upto);
+	return e;
+}
+
+/* A write step: delete candidates, else old events; pruned_upto follows in the same transaction. */
+static enum store_err prune_write_step(struct store *s, struct store_prune_state *ps, size_t max,
+				       size_t *items, size_t *events)
+{
+	int64_t maxseq = 0;
+	enum store_err e = step_simple(s, ST_BEGIN, "begin prune");
+	if (e != STORE_OK)
+		return e;
+	if (ps->items_left)
+		e = prune_items_step(s, ps, max, items, events, &maxseq);
+	else
+		e = prune_old_step(s, ps, max, max * PRUNE_SCAN, events, &maxseq);
+	if (e == STORE_OK && maxseq)
+		e = prune_raise(s, maxseq);
+	if (e == STORE_OK)
+		e = step_simple(s, ST_COMMIT, "commit prune");
+	return e;
+}
+
 enum store_err store_prune_step(struct store *s, const struct store_retention *lim, int64_t now,
 				size_t max_items, size_t *items_pruned, size_t *events_pruned,
 				bool *more)
@@ -767,7 +833,6 @@ enum store_err store_prune_step(struct store *s, const struct store_retention *l
 	struct store_retention r = *lim;
 	prune_normalise(&r);
 	size_t items = 0, events = 0;
-	int64_t maxseq = 0;
 	if (items_pruned)
 		*items_pruned = 0;
 	if (events_pruned)
@@ -781,23 +846,16 @@ enum store_err store_prune_step(struct store *s, const struct store_retention *l
 	}
 	if (!max_items)
 		max_items = STORE_PRUNE_STEP_DEFAULT;
-	if (!prune_same_run(s, &r, now)) {
-		enum store_err e = prune_start_run(s, &r, now);
-		*more = e == STORE_OK && s->prune.active;
-		return e;
-	}
+	if (max_items > SIZE_MAX / PRUNE_SCAN)
+		max_items = SIZE_MAX / PRUNE_SCAN;
 	struct store_prune_state ps = s->prune;
-	enum store_err e = step_simple(s, ST_BEGIN, "begin prune");
-	if (e != STORE_OK)
-		return e;
-	if (ps.items_left)
-		e = prune_items_step(s, &ps, max_items, &items, &events, &maxseq);
-	else
-		e = prune_old_step(s, &ps, max_items, &events, &maxseq);
-	if (e == STORE_OK && maxseq)
-		e = prune_raise(s, maxseq);
-	if (e == STORE_OK)
-		e = step_simple(s, ST_COMMIT, "commit prune");
+	enum store_err e = STORE_OK;
+	if (!prune_same_run(s, &r, now))
+		e = prune_new_run(s, &r, now, &ps);
+	if (e == STORE_OK && !ps.items_left && !ps.chosen_all)
+		e = prune_choose_step(s, &ps, max_items * PRUNE_SCAN);
+	else if (e == STORE_OK)
+		e = prune_write_step(s, &ps, max_items, &items, &events);
 	if (e != STORE_OK) {
 		store_rollback(s); /* temp.prune_ids too: the run is where it was */
 		return e;

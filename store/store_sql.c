@@ -208,12 +208,27 @@ static const char *const sql[ST__COUNT] = {
 			    " WHERE item_id IN (SELECT id FROM temp.prune_ids) OR time < ?1",
 	[ST_PRUNE_ITEMS] = "DELETE FROM items WHERE id IN (SELECT id FROM temp.prune_ids)",
 	/*
-	 * Retention in steps (store_prune_step): a step takes the candidates
-	 * with id <= ?1 (the first of the next step is found by OFFSET), drops
-	 * those that a document committed since made present in their feed's
-	 * latest fetch again, then deletes the rest with their events.
+	 * Retention in steps (store_prune_step): the candidates are chosen a
+	 * range of feeds at a time (feed_id in (?2, ?3], whole feeds of about
+	 * ?2 items after ?1: RANGE_END gives the last feed id).  A delete
+	 * step takes the candidates with id <= ?1 (the first of the next step
+	 * is found by OFFSET), drops those that a document committed since
+	 * made present in their feed's latest fetch again, then deletes the
+	 * rest with their events.
 	 */
-	[ST_PRUNE_OLD_UPTO] = "SELECT max(seq) FROM events WHERE time < ?1",
+	[ST_PRUNE_RANGE_END] = "SELECT feed_id FROM items WHERE feed_id > ?1"
+			       " ORDER BY feed_id LIMIT 1 OFFSET ?2",
+	[ST_PRUNE_RANGE_BY_COUNT] =
+		"INSERT OR IGNORE INTO temp.prune_ids (id)"
+		" SELECT id FROM (SELECT i.id AS id, " PRUNABLE " AS prunable,"
+		"  row_number() OVER (PARTITION BY i.feed_id ORDER BY i.id DESC) AS rn"
+		"  FROM items i JOIN feeds f ON f.id = i.feed_id"
+		"  WHERE i.feed_id > ?2 AND i.feed_id <= ?3)"
+		" WHERE rn > ?1 AND prunable",
+	[ST_PRUNE_RANGE_BY_AGE] = "INSERT OR IGNORE INTO temp.prune_ids (id)"
+				  " SELECT i.id FROM items i JOIN feeds f ON f.id = i.feed_id"
+				  " WHERE i.feed_id > ?2 AND i.feed_id <= ?3"
+				  " AND i.last_seen < ?1 AND " PRUNABLE,
 	[ST_PRUNE_NEXT] = "SELECT id FROM temp.prune_ids ORDER BY id LIMIT 1 OFFSET ?1",
 	[ST_PRUNE_RECHECK] = "DELETE FROM temp.prune_ids AS p WHERE p.id <= ?1 AND NOT EXISTS"
 			     " (SELECT 1 FROM items i JOIN feeds f ON f.id = i.feed_id"
