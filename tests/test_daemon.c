@@ -685,6 +685,46 @@ START_TEST(a_subscriber_below_what_retention_pruned_gets_cursor_expired)
 }
 END_TEST
 
+/*
+ * 20,000 items to prune one per transaction (retain_batch = 1): far more
+ * steps than the stop takes.  SIGTERM after the first step: the daemon
+ * stops after the step in flight, with what was pruned so far logged,
+ * instead of pruning to the end (or, as before, not even answering until
+ * the prune was done).
+ */
+START_TEST(sigterm_during_a_long_prune_stops_after_the_step_in_flight)
+{
+	int64_t now = (int64_t)time(NULL);
+	int64_t id = add_with_next_poll("http://127.0.0.1:9/long", now + 99999, "test");
+	struct store *s = NULL;
+	ck_assert_int_eq(store_open(db, NULL, &s), STORE_OK);
+	static char keys[50][16];
+	const char *ids[50];
+	for (int d = 0; d < 401; d++) {
+		for (int i = 0; i < 50; i++) {
+			snprintf(keys[i], sizeof keys[i], "k%d", d * 50 + i);
+			ids[i] = keys[i];
+		}
+		store_doc(s, id, now - 1000 + d, ids, 50);
+	}
+	store_close(s);
+	write_file(conf, "retain_items = 1\nretain_batch = 1\n");
+	start();
+	wait_log("retention: step: 1 items");
+	ck_assert_int_eq(stop(SIGTERM), 0);
+	ck_assert(log_contains("(stopped before the end)"));
+	ck_assert(!log_contains("retention: pruned 20000 items"));
+	/* what was deleted is consistent: every event above pruned_upto is there */
+	ck_assert_int_eq(store_open(db, NULL, &s), STORE_OK);
+	int64_t pu = 0, oldest = 0;
+	ck_assert_int_eq(store_pruned_upto(s, &pu), STORE_OK);
+	ck_assert_int_eq(store_oldest(s, &oldest), STORE_OK);
+	ck_assert_int_gt(pu, 0);
+	ck_assert_int_eq(oldest, pu + 1);
+	store_close(s);
+}
+END_TEST
+
 START_TEST(start_up_spreads_first_polls)
 {
 	char url[64];
@@ -1048,6 +1088,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, retention_prunes_at_start_up);
 	tcase_add_test(tc, retention_prunes_a_store_larger_than_one_batch_in_batches_to_the_end);
 	tcase_add_test(tc, a_subscriber_below_what_retention_pruned_gets_cursor_expired);
+	tcase_add_test(tc, sigterm_during_a_long_prune_stops_after_the_step_in_flight);
 	tcase_add_test(tc, spread_keeps_future_times_and_bounds_the_rest);
 	tcase_add_test(tc, no_subcommand_runs_the_daemon_in_systemd_directories);
 	tcase_add_test(tc, log_lines_carry_syslog_priorities);
