@@ -44,6 +44,11 @@ static void fuzz_write(struct cjson_w *w, const struct cjson *v, const uint8_t *
 	case CJSON_INT:
 		cjson_w_int(w, v->u.i);
 		break;
+	case CJSON_NUM: /* kept as text: written back as it was */
+		if (!v->rawlen)
+			abort();
+		cjson_w_raw(w, v->raw, v->rawlen);
+		break;
 	case CJSON_STR:
 		if (strlen(v->u.str.s) != v->u.str.len ||
 		    !fuzz_utf8((const unsigned char *)v->u.str.s, v->u.str.len))
