@@ -82,7 +82,8 @@ struct fetch_xfer {
 	bool conditional;       /* validators were sent */
 	bool in_body;           /* the final response's header block has ended */
 	enum fetch_coding coding;
-	bool z_init, z_end;  /* inflate set up; its stream reached its end */
+	bool z_init, z_end;  /* inflate set up; its stream (the last member so far) ended */
+	bool z_trailer;      /* bytes after the last member that start no member: ignored */
 	bool raw_deflate_ok; /* the coding is "deflate": maybe without its zlib header */
 	z_stream z;
 	bool bad_response;    /* refused (undecodable body, conflicting lengths): msg says why */
@@ -410,7 +411,16 @@ static bool fetch_inflate(struct fetch_xfer *x, const char *buf, size_t len)
 		return false;
 	x->z.next_in = (unsigned char *)buf;
 	x->z.avail_in = (uInt)len;
-	while (x->z.avail_in && !x->z_end) {
+	while (x->z.avail_in && !x->z_trailer) {
+		if (x->z_end) {
+			/* another gzip member may follow (gzip -c a b), also in a later
+			 * piece of the body; anything else is ignored */
+			if (x->z.next_in[0] != 0x1f || inflateReset(&x->z) != Z_OK) {
+				x->z_trailer = true;
+				break;
+			}
+			x->z_end = false;
+		}
 		x->z.next_out = out;
 		x->z.avail_out = sizeof out;
 		int rc = inflate(&x->z, Z_NO_FLUSH);
@@ -418,14 +428,10 @@ static bool fetch_inflate(struct fetch_xfer *x, const char *buf, size_t len)
 			return fetch_decode_failed(x, x->z.msg);
 		if (!fetch_deliver(x, (const char *)out, sizeof out - x->z.avail_out))
 			return false;
-		if (rc == Z_STREAM_END) {
-			/* another gzip member may follow (gzip -c a b); anything else is ignored */
-			if (x->z.avail_in && x->z.next_in[0] == 0x1f && inflateReset(&x->z) == Z_OK)
-				continue;
+		if (rc == Z_STREAM_END)
 			x->z_end = true;
-		} else if (rc == Z_BUF_ERROR && x->z.avail_out) {
+		else if (rc == Z_BUF_ERROR && x->z.avail_out)
 			break; /* needs more input */
-		}
 	}
 	return true;
 }

@@ -499,13 +499,10 @@ static void notify_client_marker(struct notify_client *c, const char *ev, const 
 static int notify_direct_cb(void *ud, const struct store_event *ev)
 {
 	struct notify_read *r = ud;
-	r->n->scratch.len = 0;
-	if (notify_event_line(r->n, ev, &r->n->scratch)) {
+	if (notify_event_line(r->n, ev, &r->n->scratch)) { /* queued after the pruned check */
 		r->failed = 1;
 		return 1;
 	}
-	notify_client_queue(r->c, r->n->scratch.data, r->n->scratch.len);
-	r->c->cursor = ev->seq;
 	return 0;
 }
 
@@ -558,6 +555,14 @@ static int notify_cache_fill(struct notify *n, int64_t cursor, struct notify_blo
 	r.bl = bl;
 	enum store_err e = store_events_after(n->store, cursor, NULL, 0, n->lim.replay_batch,
 	                                      notify_fill_cb, &r, &got, &last);
+	/* Again after the read: a prune step of the store thread may have committed
+	 * between the check above and the read, and the read then misses what it
+	 * deleted.  pruned_upto only grows, so this check sees that step. */
+	if (e == STORE_OK && !r.failed && (e = store_pruned_upto(n->store, &pruned)) == STORE_OK &&
+	    cursor < pruned) {
+		notify_block_unref(bl);
+		return 1;
+	}
 	if (e != STORE_OK || r.failed) {
 		notify_logf(n, 3, "reading events after %" PRId64 ": %s", cursor,
 		            e != STORE_OK ? store_errmsg(n->store) : "out of memory");
@@ -676,13 +681,26 @@ static int notify_direct_read(struct notify_client *c)
 		                    NULL, true);
 		return -1;
 	}
+	n->scratch.len = 0;
 	if (e == STORE_OK)
 		e = store_events_after(n->store, c->cursor, c->feeds, c->nfeeds,
 		                       n->lim.replay_batch, notify_direct_cb, &r, &got, &last);
+	/* see notify_cache_fill: a prune may have committed between check and read */
+	if (e == STORE_OK && !r.failed && (e = store_pruned_upto(n->store, &pruned)) == STORE_OK &&
+	    c->cursor < pruned) {
+		notify_client_error(c, "cursor_expired",
+		                    "events after the cursor were pruned while the client lagged",
+		                    NULL, true);
+		return -1;
+	}
 	if (e != STORE_OK || r.failed) {
 		notify_logf(n, 3, "client %" PRIu64 ": reading events: %s", c->id,
 		            e != STORE_OK ? store_errmsg(n->store) : "out of memory");
 		return -1;
+	}
+	if (got) {
+		notify_client_queue(c, n->scratch.data, n->scratch.len);
+		c->cursor = last;
 	}
 	if (got < n->lim.replay_batch && c->cursor < n->head)
 		c->cursor = n->head;

@@ -675,6 +675,39 @@ START_TEST(two_gzip_members_are_decoded_as_one_body)
 }
 END_TEST
 
+START_TEST(a_gzip_member_in_a_chunk_of_its_own_is_decoded)
+{
+	/* one chunk per member: libcurl hands each chunk to the write callback
+	 * separately, so the first member ends exactly at the end of a piece */
+	size_t half = strlen(whole_doc) / 2, n1, n2;
+	char *a = strndup(whole_doc, half);
+	char *z1 = gzip_of(a, &n1);
+	char *z2 = gzip_of(whole_doc + half, &n2);
+	size_t cap = n1 + n2 + 512;
+	char *resp = malloc(cap);
+	size_t len = (size_t)snprintf(resp, cap,
+	                              "%s\r\nContent-Encoding: gzip\r\n"
+	                              "Transfer-Encoding: chunked\r\n\r\n%zx\r\n",
+	                              rss_head, n1);
+	memcpy(resp + len, z1, n1);
+	len += n1;
+	len += (size_t)snprintf(resp + len, cap - len, "\r\n%zx\r\n", n2);
+	memcpy(resp + len, z2, n2);
+	len += n2;
+	len += (size_t)snprintf(resp + len, cap - len, "\r\n0\r\n\r\n");
+	int64_t id = seeded_feed("/memberchunks");
+	raw_route(srv, "/memberchunks", resp, len, RAW_CLOSE);
+	struct got g;
+	poll_feed(id, &g);
+	assert_stored(id, &g, "p-2");
+	ck_assert_str_eq(g.warning, ""); /* the whole document, not a recovered half */
+	free(a);
+	free(z1);
+	free(z2);
+	free(resp);
+}
+END_TEST
+
 START_TEST(bytes_after_the_end_of_the_gzip_stream_are_ignored)
 {
 	size_t n;
@@ -1062,6 +1095,7 @@ static Suite *hostile2_suite(void)
 	tcase_add_test(tc, a_zlib_wrapped_deflate_body_is_decoded);
 	tcase_add_test(tc, a_raw_deflate_body_is_decoded);
 	tcase_add_test(tc, two_gzip_members_are_decoded_as_one_body);
+	tcase_add_test(tc, a_gzip_member_in_a_chunk_of_its_own_is_decoded);
 	tcase_add_test(tc, bytes_after_the_end_of_the_gzip_stream_are_ignored);
 	tcase_add_test(tc, a_flood_of_empty_gzip_members_is_cut_at_max_body);
 	tcase_add_test(tc, a_transfer_encoding_of_gzip_not_asked_for_is_not_stored);
