@@ -5,7 +5,10 @@
  */
 #include <sys/stat.h>
 
+#include <sqlite3.h>
+
 #include "notify_harness.h"
+#include "store_int.h" /* the loop connection, for the trace hook of one test */
 
 static struct nh h;
 
@@ -401,6 +404,47 @@ START_TEST(cursor_older_than_retention_gets_cursor_expired_and_close)
 }
 END_TEST
 
+/* Retention commits on the store thread: a step may land between notify's
+ * look at pruned_upto and its read of the events.  A trace hook on the
+ * loop's connection runs such a step (on a handle of its own) just as the
+ * read starts, before it takes its snapshot. */
+static struct store *race_peer;
+static int race_fired;
+
+static int prune_as_the_read_starts(unsigned what, void *ud, void *stmt, void *sql)
+{
+	(void)ud, (void)stmt;
+	if (what != SQLITE_TRACE_STMT || race_fired || strncmp(sql, "SELECT e.seq", 12) != 0)
+		return 0;
+	race_fired = 1;
+	struct store_retention r = {.max_items_per_feed = 5};
+	size_t items = 0;
+	ck_assert_int_eq(store_prune(race_peer, &r, h.now + 100, &items, NULL), STORE_OK);
+	ck_assert_int_eq(items, 5);
+	return 0;
+}
+
+START_TEST(a_prune_committed_between_check_and_read_still_gets_cursor_expired)
+{
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
+	nh_commit(&h, feed, 5);
+	nh_commit(&h, feed, 5);
+	ck_assert_int_eq(store_open(h.db, NULL, &race_peer), STORE_OK);
+	race_fired = 0;
+	sqlite3_trace_v2(h.store->db, SQLITE_TRACE_STMT, prune_as_the_read_starts, NULL);
+	char req[256], cur[STORE_CURSOR_MAX];
+	nh_cursor(&h, 0, cur, sizeof cur);
+	snprintf(req, sizeof req, "{\"op\":\"sub\",\"after\":\"%s\"}", cur);
+	struct nh_client *c = nh_sub(&h, req);
+	nh_expect_error(&h, c, "cursor_expired"); /* not items 6..10 with 1..5 missing */
+	nh_expect_eof(&h, c);
+	ck_assert_int_eq(race_fired, 1);
+	sqlite3_trace_v2(h.store->db, 0, NULL, NULL);
+	nh_close(c);
+	store_close(race_peer);
+}
+END_TEST
+
 START_TEST(sub_oldest_after_pruning_starts_at_the_first_retained_event)
 {
 	prune_first_five();
@@ -789,6 +833,7 @@ static Suite *notify_suite(void)
 	tcase_add_test(tc, cursor_beyond_head_gets_cursor_ahead_and_close);
 	tcase_add_test(tc, cursor_older_than_retention_gets_cursor_expired_and_close);
 	tcase_add_test(tc, sub_oldest_after_pruning_starts_at_the_first_retained_event);
+	tcase_add_test(tc, a_prune_committed_between_check_and_read_still_gets_cursor_expired);
 	tcase_add_test(tc, bad_request_keeps_the_connection_open);
 	tcase_add_test(tc, second_sub_on_a_connection_is_a_bad_request);
 	tcase_add_loop_test(tc, each_bad_input_gets_bad_request_while_others_carry_on, 0,
