@@ -795,15 +795,22 @@ static enum store_err prune_raise(struct store *s, int64_t maxseq)
 	return store_run(s, st, "record pruned_upto");
 }
 
-/* A new run: nothing chosen yet; the old events to look at end at the head. */
+/* A new run: nothing chosen yet; the old events to look at run from the
+ * oldest event (not from seq 0: an hourly run would step through every seq
+ * ever pruned) to the head. */
 static enum store_err prune_new_run(struct store *s, const struct store_retention *r,
 				    int64_t now, struct store_prune_state *ps)
 {
 	*ps = (struct store_prune_state){.active = true, .r = *r, .now = now};
 	s->prune.active = false;
 	enum store_err e = step_simple(s, ST_PRUNE_CLEAR, "prune");
+	int64_t oldest = 0;
 	if (e == STORE_OK && r->max_age_days)
 		e = store_head(s, &ps->old_upto);
+	if (e == STORE_OK && r->max_age_days)
+		e = store_oldest(s, &oldest);
+	if (oldest > 1)
+		ps->old_after = oldest - 1;
 	return e;
 }
 
