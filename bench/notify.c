@@ -412,6 +412,95 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
 	store_close(st);
 }
 
+/* What F and Z share: the listening socket, the stream, the subscribers. */
+struct floor {
+	struct sockaddr_un sa;
+	int lfd;
+	char *stream;
+	size_t *end; /* end[k]: bytes of the first k lines */
+	pid_t kids[1024];
+	struct pollfd *pf;
+	size_t *sent; /* bytes each subscriber's socket took */
+};
+
+/* Builds the stream, starts the subscribers and accepts them. */
+static void floor_open(const char *dir, struct floor *f)
+{
+	memset(f, 0, sizeof *f);
+	f->sa.sun_family = AF_UNIX;
+	snprintf(f->sa.sun_path, sizeof f->sa.sun_path, "%s/bench-notify-floor.sock", dir);
+	unlink(f->sa.sun_path);
+	memset(g_res, 0, g_subs * sizeof *g_res);
+	f->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&f->sa, sizeof f->sa) ||
+	    listen(f->lfd, 1024)) {
+		perror("floor socket");
+		exit(1);
+	}
+	char *content = bench_content();
+	size_t cap = g_n * (g_content + 400) + 1, len = 0;
+	f->stream = malloc(cap);
+	f->end = malloc((g_n + 1) * sizeof *f->end);
+	f->pf = calloc(g_subs, sizeof *f->pf);
+	f->sent = calloc(g_subs, sizeof *f->sent);
+	if (!f->stream || !f->end || !f->pf || !f->sent)
+		exit(1);
+	f->end[0] = 0;
+	for (size_t i = 0; i < g_n; i++) {
+		len += (size_t)snprintf(f->stream + len, cap - len,
+		                        "{\"ev\":\"item\",\"cursor\":\"0123456789abcdef:%zu\","
+		                        "\"kind\":\"new\",\"feed\":{\"id\":1,\"url\":"
+		                        "\"https://bench.example.org/feed.xml\"},\"item\":{\"id\":"
+		                        "\"n-%zu\",\"title\":\"Item %zu\",\"content\":\"%s\"}}\n",
+		                        i + 1, i, i, content);
+		f->end[i + 1] = len;
+	}
+	for (size_t i = 0; i < g_subs; i++) {
+		f->kids[i] = fork();
+		if (f->kids[i] == 0)
+			subscriber(f->sa.sun_path, i, "{\"op\":\"sub\"}\n", 1);
+	}
+	for (size_t i = 0; i < g_subs; i++) {
+		f->pf[i].fd = accept(f->lfd, NULL, NULL);
+		char req[64];
+		if (f->pf[i].fd < 0 || read(f->pf[i].fd, req, sizeof req) <= 0)
+			exit(1);
+		fcntl(f->pf[i].fd, F_SETFL, O_NONBLOCK);
+	}
+}
+
+/* Waits for the readers, prints the run's line, stops them. */
+static void floor_close(struct floor *f, const char *label, double start)
+{
+	size_t finished = 0;
+	while (finished < g_subs && mono() - start < 300) {
+		usleep(1000);
+		finished = 0;
+		for (size_t i = 0; i < g_subs; i++)
+			finished += g_res[i].ok;
+	}
+	struct run_out o = run_stats(start);
+	for (size_t i = 0; i < g_subs; i++) {
+		kill(f->kids[i], SIGKILL);
+		waitpid(f->kids[i], NULL, 0);
+		close(f->pf[i].fd);
+	}
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	o.rss_kib = ru.ru_maxrss;
+	if (g_out)
+		*g_out = o;
+	printf("%-34s %6zu/%zu done %9.2f %9.2f %12.0f %10ld %10s\n", label, finished, g_subs,
+	       o.p50, o.p99, o.rate, ru.ru_maxrss / 1024, "-");
+	fflush(stdout);
+	free(f->stream);
+	free(f->end);
+	free(f->pf);
+	free(f->sent);
+	close(f->lfd);
+	unlink(f->sa.sun_path);
+}
+
 /*
  * Scenario F, the floor: no feedd, no store, no libevent.  One process
  * accepts the same subscribers and gives them the same stream: N item lines
@@ -424,47 +513,9 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
  */
 static void scenario_floor(const char *dir, const char *label)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	const char *sock = sa.sun_path;
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s/bench-notify-floor.sock", dir);
-	unlink(sock);
-	memset(g_res, 0, g_subs * sizeof *g_res);
-	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) || listen(lfd, 1024)) {
-		perror("floor socket");
-		exit(1);
-	}
-	char *content = bench_content();
-	size_t cap = g_n * (g_content + 400) + 1, len = 0;
-	char *stream = malloc(cap);
-	size_t *end = malloc((g_n + 1) * sizeof *end); /* end[k]: bytes of the first k lines */
-	if (!stream || !end)
-		exit(1);
-	end[0] = 0;
-	for (size_t i = 0; i < g_n; i++) {
-		len += (size_t)snprintf(stream + len, cap - len,
-		                        "{\"ev\":\"item\",\"cursor\":\"0123456789abcdef:%zu\","
-		                        "\"kind\":\"new\",\"feed\":{\"id\":1,\"url\":"
-		                        "\"https://bench.example.org/feed.xml\"},\"item\":{\"id\":"
-		                        "\"n-%zu\",\"title\":\"Item %zu\",\"content\":\"%s\"}}\n",
-		                        i + 1, i, i, content);
-		end[i + 1] = len;
-	}
-	pid_t kids[1024];
-	for (size_t i = 0; i < g_subs; i++) {
-		kids[i] = fork();
-		if (kids[i] == 0)
-			subscriber(sock, i, "{\"op\":\"sub\"}\n", 1);
-	}
-	struct pollfd *pf = calloc(g_subs, sizeof *pf);
-	size_t *sent = calloc(g_subs, sizeof *sent);
-	for (size_t i = 0; i < g_subs; i++) {
-		pf[i].fd = accept(lfd, NULL, NULL);
-		char req[64];
-		if (pf[i].fd < 0 || read(pf[i].fd, req, sizeof req) <= 0)
-			exit(1);
-		fcntl(pf[i].fd, F_SETFL, O_NONBLOCK);
-	}
+	struct floor f;
+	floor_open(dir, &f);
+	struct pollfd *pf = f.pf;
 	double start = mono(), next = start;
 	size_t released = 0; /* lines */
 	size_t done = 0;     /* subscribers with the whole stream */
@@ -478,44 +529,20 @@ static void scenario_floor(const char *dir, const char *label)
 		}
 		int wait_ms = released < g_n ? (int)((next - now) * 1000) : 1000;
 		for (size_t i = 0; i < g_subs; i++)
-			pf[i].events = sent[i] < end[released] ? POLLOUT : 0;
+			pf[i].events = f.sent[i] < f.end[released] ? POLLOUT : 0;
 		if (poll(pf, g_subs, wait_ms > 0 ? wait_ms : 0) < 0)
 			break;
 		for (size_t i = 0; i < g_subs; i++) {
 			if (!(pf[i].revents & POLLOUT))
 				continue;
-			ssize_t w = write(pf[i].fd, stream + sent[i], end[released] - sent[i]);
+			ssize_t w = write(pf[i].fd, f.stream + f.sent[i], f.end[released] - f.sent[i]);
 			if (w > 0)
-				sent[i] += (size_t)w;
-			if (sent[i] == end[g_n])
+				f.sent[i] += (size_t)w;
+			if (f.sent[i] == f.end[g_n])
 				done++;
 		}
 	}
-	size_t finished = 0;
-	while (finished < g_subs && mono() - start < 300) {
-		usleep(1000);
-		finished = 0;
-		for (size_t i = 0; i < g_subs; i++)
-			finished += g_res[i].ok;
-	}
-	struct run_out o = run_stats(start);
-	for (size_t i = 0; i < g_subs; i++) {
-		kill(kids[i], SIGKILL);
-		waitpid(kids[i], NULL, 0);
-		close(pf[i].fd);
-	}
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	o.rss_kib = ru.ru_maxrss;
-	if (g_out)
-		*g_out = o;
-	printf("%-34s %6zu/%zu done %9.2f %9.2f %12.0f %10ld %10s\n", label, finished, g_subs,
-	       o.p50, o.p99, o.rate, ru.ru_maxrss / 1024, "-");
-	fflush(stdout);
-	free(stream);
-	free(end);
-	close(lfd);
-	unlink(sock);
+	floor_close(&f, label, start);
 }
 
 /*
@@ -529,53 +556,15 @@ static void scenario_floor(const char *dir, const char *label)
  */
 static void scenario_floor_splice(const char *dir, const char *label)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	const char *sock = sa.sun_path;
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s/bench-notify-floor.sock", dir);
-	unlink(sock);
-	memset(g_res, 0, g_subs * sizeof *g_res);
-	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) || listen(lfd, 1024)) {
-		perror("floor socket");
-		exit(1);
-	}
-	char *content = bench_content();
-	size_t cap = g_n * (g_content + 400) + 1, len = 0;
-	char *stream = malloc(cap);
-	size_t *end = malloc((g_n + 1) * sizeof *end); /* end[k]: bytes of the first k lines */
-	if (!stream || !end)
-		exit(1);
-	end[0] = 0;
-	for (size_t i = 0; i < g_n; i++) {
-		len += (size_t)snprintf(stream + len, cap - len,
-		                        "{\"ev\":\"item\",\"cursor\":\"0123456789abcdef:%zu\","
-		                        "\"kind\":\"new\",\"feed\":{\"id\":1,\"url\":"
-		                        "\"https://bench.example.org/feed.xml\"},\"item\":{\"id\":"
-		                        "\"n-%zu\",\"title\":\"Item %zu\",\"content\":\"%s\"}}\n",
-		                        i + 1, i, i, content);
-		end[i + 1] = len;
-	}
-	pid_t kids[1024];
-	for (size_t i = 0; i < g_subs; i++) {
-		kids[i] = fork();
-		if (kids[i] == 0)
-			subscriber(sock, i, "{\"op\":\"sub\"}\n", 1);
-	}
-	struct pollfd *pf = calloc(g_subs, sizeof *pf);
-	size_t *sent = calloc(g_subs, sizeof *sent);
-	for (size_t i = 0; i < g_subs; i++) {
-		pf[i].fd = accept(lfd, NULL, NULL);
-		char req[64];
-		if (pf[i].fd < 0 || read(pf[i].fd, req, sizeof req) <= 0)
-			exit(1);
-		fcntl(pf[i].fd, F_SETFL, O_NONBLOCK);
-	}
-	/* zero-copy: the batch is written once into a pipe, tee(2)d into each
-	 * subscriber's pipe (page references) and splice(2)d into its socket */
+	struct floor f;
+	floor_open(dir, &f);
+	struct pollfd *pf = f.pf;
+	size_t *sent = f.sent, *end = f.end;
 	int src[2], devnull = open("/dev/null", O_WRONLY);
 	int (*sp)[2] = calloc(g_subs, sizeof *sp);
 	size_t *queued = calloc(g_subs, sizeof *queued), pcap = (size_t)1 << 20;
-	if (pipe2(src, O_NONBLOCK) || fcntl(src[1], F_SETPIPE_SZ, (int)pcap) < 0 || devnull < 0)
+	if (!sp || !queued || pipe2(src, O_NONBLOCK) ||
+	    fcntl(src[1], F_SETPIPE_SZ, (int)pcap) < 0 || devnull < 0)
 		exit(1);
 	for (size_t i = 0; i < g_subs; i++)
 		if (pipe2(sp[i], O_NONBLOCK) || fcntl(sp[i][1], F_SETPIPE_SZ, (int)pcap) < 0)
@@ -597,7 +586,7 @@ static void scenario_floor_splice(const char *dir, const char *label)
 		if (released < g_n && now >= next && room) { /* a "commit" */
 			for (size_t k = released + 1; k <= upto; k++)
 				g_commit_t[k] = now;
-			if (write(src[1], stream + end[released], bytes) != (ssize_t)bytes)
+			if (write(src[1], f.stream + end[released], bytes) != (ssize_t)bytes)
 				exit(3);
 			for (size_t i = 0; i < g_subs; i++) {
 				if (tee(src[0], sp[i][1], bytes, SPLICE_F_NONBLOCK) != (ssize_t)bytes)
@@ -627,31 +616,16 @@ static void scenario_floor_splice(const char *dir, const char *label)
 				done++;
 		}
 	}
-	size_t finished = 0;
-	while (finished < g_subs && mono() - start < 300) {
-		usleep(1000);
-		finished = 0;
-		for (size_t i = 0; i < g_subs; i++)
-			finished += g_res[i].ok;
-	}
-	struct run_out o = run_stats(start);
+	floor_close(&f, label, start);
 	for (size_t i = 0; i < g_subs; i++) {
-		kill(kids[i], SIGKILL);
-		waitpid(kids[i], NULL, 0);
-		close(pf[i].fd);
+		close(sp[i][0]);
+		close(sp[i][1]);
 	}
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	o.rss_kib = ru.ru_maxrss;
-	if (g_out)
-		*g_out = o;
-	printf("%-34s %6zu/%zu done %9.2f %9.2f %12.0f %10ld %10s\n", label, finished, g_subs,
-	       o.p50, o.p99, o.rate, ru.ru_maxrss / 1024, "-");
-	fflush(stdout);
-	free(stream);
-	free(end);
-	close(lfd);
-	unlink(sock);
+	close(src[0]);
+	close(src[1]);
+	close(devnull);
+	free(sp);
+	free(queued);
 }
 
 static void run_in_child(const char *dir, const char *label, int stalled, int replay)
