@@ -663,6 +663,22 @@ END_TEST
 
 /* ---- store failures ---- */
 
+/* Reopens the store with a 10 ms busy timeout and has a second handle hold
+ * the write lock (an open batch of feed): the next commit fails busy.
+ * Release with store_batch_abort and store_close(*other). */
+static struct store_batch *hold_write_lock(int64_t feed, struct store **other)
+{
+	store_close(st);
+	struct store_opts so;
+	store_opts_default(&so);
+	so.busy_timeout_ms = 10;
+	ck_assert_int_eq(store_open(dbpath, &so, &st), STORE_OK);
+	struct store_batch *lock = NULL;
+	ck_assert_int_eq(store_open(dbpath, NULL, other), STORE_OK);
+	ck_assert_int_eq(store_batch_begin(*other, feed, (int64_t)time(NULL), &lock), STORE_OK);
+	return lock;
+}
+
 START_TEST(a_busy_store_rolls_back_and_keeps_what_was_stored)
 {
 	route("/f", 200, NULL, feed2);
@@ -674,15 +690,8 @@ START_TEST(a_busy_store_rolls_back_and_keeps_what_was_stored)
 	route("/f", 200, NULL,
 	      "<rss version=\"2.0\"><channel><title>Two</title>"
 	      "<item><guid>c</guid><title>third</title></item></channel></rss>");
-	store_close(st);
-	struct store_opts so;
-	store_opts_default(&so);
-	so.busy_timeout_ms = 10;
-	ck_assert_int_eq(store_open(dbpath, &so, &st), STORE_OK);
 	struct store *other = NULL;
-	struct store_batch *lock = NULL;
-	ck_assert_int_eq(store_open(dbpath, NULL, &other), STORE_OK);
-	ck_assert_int_eq(store_batch_begin(other, id, (int64_t)time(NULL), &lock), STORE_OK);
+	struct store_batch *lock = hold_write_lock(id, &other);
 	poll1(id);
 	ck_assert_int_eq(out[0].result, POLLER_FAILED);
 	ck_assert(out[0].store_failed);
@@ -767,15 +776,8 @@ START_TEST(a_failed_commit_on_the_store_thread_backs_off_and_the_others_go_on)
 	route("/d", 200, NULL,
 	      "<rss version=\"2.0\"><channel><title>Two</title>"
 	      "<item><guid>c</guid><title>third</title></item></channel></rss>");
-	store_close(st);
-	struct store_opts so;
-	store_opts_default(&so);
-	so.busy_timeout_ms = 10;
-	ck_assert_int_eq(store_open(dbpath, &so, &st), STORE_OK);
 	struct store *other = NULL;
-	struct store_batch *lock = NULL;
-	ck_assert_int_eq(store_open(dbpath, NULL, &other), STORE_OK);
-	ck_assert_int_eq(store_batch_begin(other, nid, (int64_t)time(NULL), &lock), STORE_OK);
+	struct store_batch *lock = hold_write_lock(nid, &other);
 	poll_ids(ids, 2);
 	for (int i = 0; i < 2; i++) {
 		ck_assert_int_eq(out[i].result, POLLER_FAILED);
