@@ -353,15 +353,15 @@ static enum fetch_coding fetch_coding_of(struct fetch_xfer *x)
 	int layers = 0;
 	bool foreign = false;
 	while (*p) {
-		size_t skip = strspn(p, " \t,");
-		p += skip;
+		p += strspn(p, " \t,");
 		size_t n = strcspn(p, ",;");
 		size_t len = n;
 		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
 		if (fetch_token_in(p, len, zlib, 3)) {
 			layers++;
-			x->raw_deflate_ok = len == 7; /* "deflate": may be sent raw */
+			/* "deflate" may come without its zlib header */
+			x->raw_deflate_ok = !strncasecmp(p, "deflate", len);
 		} else if (fetch_token_in(p, len, fetch_foreign_codings,
 		                          sizeof fetch_foreign_codings /
 		                              sizeof fetch_foreign_codings[0])) {
