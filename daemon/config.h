@@ -133,6 +133,7 @@ struct config {
 	size_t replay_batch;		/* 256 events read from the store per step */
 	size_t event_cache;		/* 32 MiB of serialized event lines shared by subscribers */
 	size_t event_cache_events;	/* 32768 lines at most in that cache */
+	bool zero_copy;			/* yes: cached lines reach sockets by page reference */
 
 	/* daemon */
 	int64_t shutdown_timeout;	/* 10s to finish in-flight work on SIGTERM */

@@ -477,6 +477,7 @@ static void daemon_notify_limits(const struct config *c, struct notify_limits *l
 	l->replay_batch = c->replay_batch;
 	l->cache_bytes = c->event_cache;
 	l->cache_events = c->event_cache_events;
+	l->zero_copy = c->zero_copy;
 }
 
 static int daemon_notify_start(struct daemon *d, int inherited_fd)

@@ -23,17 +23,23 @@
  *   step, every output buffer chain that refers to one).  A subscriber
  *   with a feed filter that replays behind the cache reads the store
  *   directly, with its filter.
+ * - Output: each client has its own queue of segments (block runs by
+ *   reference, other bytes owned) and a write event on its socket; the
+ *   bufferevent reads requests only.  See "output" below.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -56,10 +62,29 @@ enum {
 	NC_EOF = 1 << 5,         /* the client shut down its sending side */
 };
 
+/*
+ * A piece of a client's pending output: len bytes at p, either inside a
+ * cached block (bl holds a reference to it) or in memory of its own (own,
+ * freed once sent).
+ */
+struct notify_seg {
+	struct notify_block *bl;
+	char *own;
+	const char *p;
+	size_t len;
+};
+
 struct notify_client {
 	TAILQ_ENTRY(notify_client) entry;
 	struct notify *n;
-	struct bufferevent *bev;
+	struct bufferevent *bev; /* input only: requests, EOF, read errors */
+	int fd;
+	struct event *wev;    /* output: the socket writable, or stalled */
+	int pipe[2];          /* the zero-copy stage, or -1 (see notify_out_flush) */
+	size_t in_pipe;       /* bytes in it */
+	struct notify_seg *q; /* pending output not yet in the pipe or socket */
+	size_t qhead, qtail, qcap;
+	size_t queued;       /* bytes in q */
 	struct event *timer; /* sub timeout, then heartbeat */
 	unsigned flags;
 	uint64_t id;
@@ -68,8 +93,7 @@ struct notify_client {
 	size_t nfeeds;
 	char *live_id; /* raw JSON of the sub's "id", echoed in "live" */
 	struct timeval last_queued;
-	struct timeval last_drained;       /* the kernel last took some of its output */
-	struct evbuffer_cb_entry *drained; /* sets last_drained */
+	struct timeval last_drained; /* the kernel last took some of its output */
 };
 TAILQ_HEAD(notify_clients, notify_client);
 
@@ -94,14 +118,19 @@ struct notify_block {
 	struct notify_line *lines;
 	size_t nlines;
 	struct buf b;
+	bool mapped; /* b.data is a private mapping of b.cap bytes (notify_block_seal) */
 };
 
 /* A subscriber whose output has not drained for this long does not hold
  * cached blocks for itself. */
 #define NOTIFY_STALLED_MS 100
 
-/* Bytes handed to one write(2) at most (the kernel takes what fits). */
-#define NOTIFY_MAX_WRITE ((size_t)1 << 22)
+/* A block smaller than this stays on the heap (see notify_block_seal). */
+#define NOTIFY_SEAL_MIN ((size_t)16 << 10)
+
+/* The largest pipe a client gets: 256 clients then fit in the 64 MiB of
+ * pipes an unprivileged user may have (pipe-user-pages-soft). */
+#define NOTIFY_PIPE_MAX ((size_t)256 << 10)
 
 struct notify {
 	struct event_base *base;
@@ -135,6 +164,8 @@ struct notify {
 	size_t cache_lines, cache_bytes;
 	uint64_t cache_clock;
 	struct buf scratch;
+	bool zero_copy;       /* lim.zero_copy, and this kernel and sandbox allow it */
+	bool zero_copy_works; /* notify_zero_copy_works() at start */
 };
 
 /* What a read step hands to the store callbacks. */
@@ -149,6 +180,7 @@ struct notify_read {
 
 static void notify_client_pump(struct notify_client *c);
 static void notify_client_close(struct notify_client *c);
+static void notify_client_gone(struct notify_client *c);
 static void notify_client_requests(struct notify_client *c);
 
 /* ---------------------------------------------------------------- helpers */
@@ -181,7 +213,7 @@ static int64_t notify_ms_since(struct notify *n, const struct timeval *t)
 
 static size_t notify_outlen(const struct notify_client *c)
 {
-	return evbuffer_get_length(bufferevent_get_output(c->bev));
+	return c->queued + c->in_pipe;
 }
 
 static void notify_cursor_key(struct cjson_w *w, struct notify *n, const char *key, int64_t seq)
@@ -202,6 +234,7 @@ void notify_limits_default(struct notify_limits *l)
 	l->replay_batch = 256;
 	l->cache_events = 32768;
 	l->cache_bytes = 32u << 20;
+	l->zero_copy = true;
 }
 
 static void notify_limits_sane(struct notify_limits *l)
@@ -227,10 +260,45 @@ static void notify_limits_sane(struct notify_limits *l)
 static void notify_block_unref(struct notify_block *bl)
 {
 	if (bl && --bl->refs == 0) {
-		buf_free(&bl->b);
+		if (bl->mapped) /* pages still in pipes or sockets stay theirs */
+			munmap(bl->b.data, bl->b.cap);
+		else
+			buf_free(&bl->b);
 		free(bl->lines);
 		free(bl);
 	}
+}
+
+/*
+ * Moves a filled block's bytes into a private anonymous mapping of their
+ * own, so that clients' pipes can take its pages by reference
+ * (vmsplice(2)): those bytes are never written again, and the pages are
+ * never handed to anything else while a pipe or a socket still holds
+ * them (munmap leaves them to their last holder; heap memory would be
+ * reused by the next malloc).  On failure the block stays on the heap and
+ * is copied into pipes instead.
+ */
+static void notify_block_seal(struct notify_block *bl)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t len = (bl->b.len + page - 1) / page * page;
+	if (bl->b.len < NOTIFY_SEAL_MIN) /* copying a few lines costs less than a mapping */
+		return;
+	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return;
+	memcpy(m, bl->b.data, bl->b.len);
+	mprotect(m, len, PROT_READ);
+	free(bl->b.data);
+	bl->b.data = m;
+	bl->b.cap = len;
+	bl->mapped = true;
+}
+
+/* Memory a block holds (a mapping takes whole pages). */
+static size_t notify_block_bytes(const struct notify_block *bl)
+{
+	return bl->mapped ? bl->b.cap : bl->b.len;
 }
 
 /* Drops the cache's reference to blocks[i]. */
@@ -238,7 +306,7 @@ static void notify_cache_drop(struct notify *n, size_t i)
 {
 	struct notify_block *bl = n->blocks[i];
 	n->cache_lines -= bl->nlines;
-	n->cache_bytes -= bl->b.len;
+	n->cache_bytes -= notify_block_bytes(bl);
 	memmove(n->blocks + i, n->blocks + i + 1, (n->nblocks - i - 1) * sizeof *n->blocks);
 	n->nblocks--;
 	notify_block_unref(bl);
@@ -286,7 +354,7 @@ static void notify_cache_trim(struct notify *n, const struct notify_block *keep)
 	int64_t low = notify_min_cursor(n);
 	while (dead < n->nblocks && n->blocks[dead]->hi <= low) {
 		dead_lines += n->blocks[dead]->nlines;
-		dead_bytes += n->blocks[dead]->b.len;
+		dead_bytes += notify_block_bytes(n->blocks[dead]);
 		dead++;
 	}
 	/* blocks are sorted: the dead ones come first, oldest first */
@@ -294,7 +362,7 @@ static void notify_cache_trim(struct notify *n, const struct notify_block *keep)
 	       (dead_lines > n->lim.cache_events / 4 || dead_bytes > n->lim.cache_bytes / 4 ||
 	        n->cache_lines > n->lim.cache_events || n->cache_bytes > n->lim.cache_bytes)) {
 		dead_lines -= n->blocks[0]->nlines;
-		dead_bytes -= n->blocks[0]->b.len;
+		dead_bytes -= notify_block_bytes(n->blocks[0]);
 		dead--;
 		notify_cache_drop(n, 0);
 	}
@@ -352,7 +420,7 @@ static int notify_cache_insert(struct notify *n, struct notify_block *bl)
 	bl->refs++;
 	bl->used = ++n->cache_clock;
 	n->cache_lines += bl->nlines;
-	n->cache_bytes += bl->b.len;
+	n->cache_bytes += notify_block_bytes(bl);
 	notify_cache_trim(n, bl);
 	return 0;
 }
@@ -435,13 +503,250 @@ static int notify_feed_wanted(const struct notify_client *c, int64_t feed_id)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- output */
+
+/*
+ * A client's output is its own queue of segments (struct notify_seg), and
+ * the socket's write event flushes it (notify_out_flush).  Block runs are
+ * queued by reference, never copied in user space.  With a pipe (the
+ * zero-copy stage, when this kernel and sandbox allow it) a run of a
+ * sealed block enters the client's pipe by reference too (vmsplice), and
+ * splice(2) hands the pipe's pages to the socket: a hundred subscribers
+ * of one block cost a hundred page references, not a hundred copies.
+ * Other bytes (control lines, runs of small blocks) are copied into the
+ * pipe.  Without a pipe, writev(2) copies into the socket.  Pending
+ * output (notify_outlen) is the queue plus what sits in the pipe.
+ */
+
+static void notify_seg_release(struct notify_seg *g)
+{
+	if (g->bl)
+		notify_block_unref(g->bl);
+	else
+		free(g->own);
+}
+
+/* Starts waiting for the socket (and the stall clock) unless it already is. */
+static void notify_out_arm(struct notify_client *c)
+{
+	if (!event_pending(c->wev, EV_WRITE, NULL)) {
+		struct timeval stall = notify_tv(c->n->lim.stall_timeout_ms);
+		event_add(c->wev, &stall);
+	}
+}
+
+/* Appends a segment (the caller's reference to bl, or own, is the
+ * queue's from now on).  0, or -1 when out of memory (nothing changed). */
+static int notify_out_push(struct notify_client *c, struct notify_block *bl, char *own,
+                           const char *p, size_t len)
+{
+	if (!len) {
+		free(own);
+		return 0;
+	}
+	if (c->qtail == c->qcap && c->qhead) {
+		memmove(c->q, c->q + c->qhead, (c->qtail - c->qhead) * sizeof *c->q);
+		c->qtail -= c->qhead;
+		c->qhead = 0;
+	}
+	if (c->qtail == c->qcap) {
+		size_t cap = c->qcap ? 2 * c->qcap : 8;
+		struct notify_seg *q = realloc(c->q, cap * sizeof *q);
+		if (!q)
+			return -1;
+		c->q = q;
+		c->qcap = cap;
+	}
+	if (!notify_outlen(c)) /* the stall clock starts when there is something to drain */
+		event_base_gettimeofday_cached(c->n->base, &c->last_drained);
+	c->q[c->qtail++] = (struct notify_seg){bl, own, p, len};
+	c->queued += len;
+	notify_out_arm(c);
+	return 0;
+}
+
+static int notify_out_copy(struct notify_client *c, const char *p, size_t len)
+{
+	char *own = malloc(len ? len : 1);
+	if (!own)
+		return -1;
+	memcpy(own, p, len);
+	if (notify_out_push(c, NULL, own, own, len)) {
+		free(own);
+		return -1;
+	}
+	return 0;
+}
+
+static int notify_out_block(struct notify_client *c, struct notify_block *bl, size_t off,
+                            size_t len)
+{
+	bl->refs++;
+	if (notify_out_push(c, bl, NULL, bl->b.data + off, len)) {
+		bl->refs--;
+		return -1;
+	}
+	return 0;
+}
+
+/* The first n queued bytes went into the pipe or the socket. */
+static void notify_out_consume(struct notify_client *c, size_t n)
+{
+	c->queued -= n;
+	while (n) {
+		struct notify_seg *g = &c->q[c->qhead];
+		size_t take = n < g->len ? n : g->len;
+		g->p += take;
+		g->len -= take;
+		n -= take;
+		if (!g->len)
+			notify_seg_release(&c->q[c->qhead++]);
+	}
+	if (c->qhead == c->qtail)
+		c->qhead = c->qtail = 0;
+}
+
+/* Moves queued segments into the client's pipe until it is full.  0, or
+ * -1 on an error other than a full pipe. */
+static int notify_out_fill_pipe(struct notify_client *c)
+{
+	while (c->qhead < c->qtail) {
+		struct notify_seg *g = &c->q[c->qhead];
+		struct iovec v = {(void *)g->p, g->len};
+		bool by_ref = g->bl && g->bl->mapped;
+		ssize_t r = by_ref ? vmsplice(c->pipe[1], &v, 1, SPLICE_F_NONBLOCK)
+		                   : write(c->pipe[1], g->p, g->len);
+		if (by_ref && r < 0 && errno != EAGAIN && errno != EINTR)
+			r = write(c->pipe[1], g->p, g->len); /* refused: copy it */
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 && errno != EAGAIN ? -1 : 0;
+		c->in_pipe += (size_t)r;
+		notify_out_consume(c, (size_t)r);
+	}
+	return 0;
+}
+
+#define NOTIFY_IOV 64
+
+/*
+ * Moves pending output toward the socket: one write, as much as the socket
+ * takes, then the other clients get their turn (the write event fires
+ * again while there is more).  A client served until its socket stops
+ * taking would run ahead of the others while its reader keeps up, and
+ * clients spread over more blocks than the cache holds.  Returns the bytes
+ * the socket took, or -1 on a write error (the peer is gone).
+ */
+static ssize_t notify_out_flush(struct notify_client *c)
+{
+	ssize_t r;
+	do {
+		if (c->pipe[1] >= 0) {
+			if (notify_out_fill_pipe(c))
+				return -1;
+			if (!c->in_pipe)
+				return 0;
+			r = splice(c->pipe[0], NULL, c->fd, NULL, c->in_pipe,
+			           SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+			if (r > 0)
+				c->in_pipe -= (size_t)r;
+		} else {
+			struct iovec iov[NOTIFY_IOV];
+			int k = 0;
+			for (size_t i = c->qhead; i < c->qtail && k < NOTIFY_IOV; i++)
+				iov[k++] = (struct iovec){(void *)c->q[i].p, c->q[i].len};
+			if (!k)
+				return 0;
+			r = writev(c->fd, iov, k);
+			if (r > 0)
+				notify_out_consume(c, (size_t)r);
+		}
+	} while (r < 0 && errno == EINTR);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	return r > 0 ? r : -1;
+}
+
+/*
+ * The kernel's buffers for a client: its socket's send buffer and its pipe
+ * are sized to the output limit (the pipe to NOTIFY_PIPE_MAX at most),
+ * so one write moves up to that much and the reader is woken once for it.
+ * With the default 200 KiB socket buffer and 64 KiB pipe, a hundred
+ * 1.4 KB-line subscribers got a third fewer events per second (bench/notify).
+ * A pipe is never shrunk; when the user's pipe pages are used up
+ * (pipe-user-pages-soft) it keeps the default size.
+ */
+static void notify_client_size_buffers(struct notify_client *c)
+{
+	size_t lim = c->n->lim.output_limit;
+	int sndbuf = lim < INT_MAX / 2 ? (int)lim : INT_MAX / 2;
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+	if (c->pipe[1] >= 0) {
+		int want = lim < NOTIFY_PIPE_MAX ? (int)lim : (int)NOTIFY_PIPE_MAX;
+		int have = fcntl(c->pipe[1], F_GETPIPE_SZ);
+		if (have > 0 && want > have)
+			fcntl(c->pipe[1], F_SETPIPE_SZ, want);
+	}
+}
+
+/* Frees whatever is still pending (the client is going). */
+static void notify_out_free(struct notify_client *c)
+{
+	for (size_t i = c->qhead; i < c->qtail; i++)
+		notify_seg_release(&c->q[i]);
+	free(c->q);
+	c->q = NULL;
+	c->qhead = c->qtail = c->qcap = 0;
+	c->queued = c->in_pipe = 0;
+	for (int i = 0; i < 2; i++)
+		if (c->pipe[i] >= 0)
+			close(c->pipe[i]);
+	c->pipe[0] = c->pipe[1] = -1;
+}
+
+/*
+ * Whether vmsplice(2) and splice(2) into a UNIX socket work here (a
+ * seccomp filter may refuse them): the zero-copy stage is used only then.
+ */
+static bool notify_zero_copy_works(void)
+{
+	int p[2] = {-1, -1}, sv[2] = {-1, -1};
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	char back = 0;
+	bool ok = false;
+	char *m = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m != MAP_FAILED && !pipe2(p, O_NONBLOCK | O_CLOEXEC) &&
+	    !socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		struct iovec v = {m, 1};
+		m[0] = 'z';
+		ok = vmsplice(p[1], &v, 1, SPLICE_F_NONBLOCK) == 1 &&
+		     splice(p[0], NULL, sv[0], NULL, 1, SPLICE_F_NONBLOCK) == 1 &&
+		     read(sv[1], &back, 1) == 1 && back == 'z';
+	}
+	for (int i = 0; i < 2; i++) {
+		if (p[i] >= 0)
+			close(p[i]);
+		if (sv[i] >= 0)
+			close(sv[i]);
+	}
+	if (m != MAP_FAILED)
+		munmap(m, page);
+	return ok;
+}
+
 /* ---------------------------------------------------------------- sending */
 
 static void notify_client_queue(struct notify_client *c, const char *line, size_t len)
 {
 	if (c->flags & NC_GONE)
 		return;
-	bufferevent_write(c->bev, line, len);
+	if (notify_out_copy(c, line, len)) {
+		notify_logf(c->n, 3, "client %" PRIu64 ": out of memory queueing output, dropped",
+		            c->id);
+		notify_client_gone(c);
+		return;
+	}
 	event_base_gettimeofday_cached(c->n->base, &c->last_queued);
 }
 
@@ -591,6 +896,8 @@ static int notify_cache_fill(struct notify *n, int64_t cursor, struct notify_blo
 	                                : NULL;
 	if (lines)
 		bl->lines = lines;
+	if (n->zero_copy)
+		notify_block_seal(bl);
 	if (bl->hi == bl->lo || notify_cache_insert(n, bl)) {
 		notify_block_unref(bl);
 		return 0;
@@ -599,44 +906,34 @@ static int notify_cache_fill(struct notify *n, int64_t cursor, struct notify_blo
 	return 0;
 }
 
-static void notify_block_release(const void *data, size_t len, void *ud)
-{
-	(void)data;
-	(void)len;
-	notify_block_unref(ud);
-}
-
 /*
- * Queues len bytes of block bl from offset off by reference: the output
- * buffer holds a reference to the block (freed with its last one), so a
- * hundred subscribers of one fill share its bytes and nothing is copied
- * until the kernel takes them.  A run shorter than half its block (a few
- * lines a feed filter wants) is copied instead: a reference keeps the whole
- * block alive, and the output limit counts only the bytes queued, so a
- * subscriber holds at most twice its output limit in blocks.
+ * Queues len bytes of block bl from offset off by reference (the queue
+ * holds a reference to the block, dropped once they are sent), so a
+ * hundred subscribers of one fill share its bytes.  A run shorter than
+ * half its block (a few lines a feed filter wants) is copied instead: a
+ * reference keeps the whole block alive, and the output limit counts only
+ * the bytes queued, so a subscriber holds at most twice its output limit
+ * in blocks.  0, or -1 when out of memory.
  */
-static void notify_queue_run(struct evbuffer *out, struct notify_block *bl, size_t off, size_t len)
+static int notify_queue_run(struct notify_client *c, struct notify_block *bl, size_t off,
+                            size_t len)
 {
-	if (len < bl->b.len / 2) {
-		evbuffer_add(out, bl->b.data + off, len);
-		return;
-	}
-	bl->refs++;
-	if (evbuffer_add_reference(out, bl->b.data + off, len, notify_block_release, bl)) {
-		bl->refs--;
-		evbuffer_add(out, bl->b.data + off, len);
-	}
+	if (len < bl->b.len / 2)
+		return notify_out_copy(c, bl->b.data + off, len);
+	return notify_out_block(c, bl, off, len);
 }
 
 /*
  * Serves the client from block bl (its cursor is within [lo, hi)).
  * Wanted lines lie back to back in the block: a subscriber without a
- * filter costs one evbuffer reference per block, not a copy per line.
+ * filter costs one segment per block, not a copy per line.  0, or -1
+ * after dropping the client (out of memory: it resumes by its cursor
+ * when it reconnects).
  */
-static void notify_block_serve(struct notify_client *c, struct notify_block *bl)
+static int notify_block_serve(struct notify_client *c, struct notify_block *bl)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
 	size_t a = 0, b = bl->nlines, run = 0, runlen = 0, sent = 0;
+	int e = 0;
 	while (a < b) { /* the first line after the cursor */
 		size_t m = a + (b - a) / 2;
 		if (bl->lines[m].seq <= c->cursor)
@@ -645,12 +942,12 @@ static void notify_block_serve(struct notify_client *c, struct notify_block *bl)
 			b = m;
 	}
 	size_t i = a;
-	for (; i < bl->nlines && sent < c->n->lim.replay_batch; i++) {
+	for (; i < bl->nlines && sent < c->n->lim.replay_batch && !e; i++) {
 		const struct notify_line *l = &bl->lines[i];
 		c->cursor = l->seq;
 		if (!notify_feed_wanted(c, l->feed_id)) {
 			if (runlen)
-				notify_queue_run(out, bl, run, runlen);
+				e = notify_queue_run(c, bl, run, runlen);
 			runlen = 0;
 			continue;
 		}
@@ -659,12 +956,19 @@ static void notify_block_serve(struct notify_client *c, struct notify_block *bl)
 			run = l->off;
 		runlen += l->len;
 	}
-	if (runlen)
-		notify_queue_run(out, bl, run, runlen);
+	if (runlen && !e)
+		e = notify_queue_run(c, bl, run, runlen);
+	if (e) {
+		notify_logf(c->n, 3, "client %" PRIu64 ": out of memory queueing events, dropped",
+		            c->id);
+		notify_client_gone(c);
+		return -1;
+	}
 	if (sent)
 		event_base_gettimeofday_cached(c->n->base, &c->last_queued);
 	if (i == bl->nlines)
 		c->cursor = bl->hi;
+	return 0;
 }
 
 /* Reads the store directly.  0, or -1 after closing c. */
@@ -721,7 +1025,8 @@ static int notify_read_step(struct notify_client *c)
 	int64_t before = c->cursor;
 	struct notify_block *bl = notify_cache_lookup(n, c->cursor);
 	if (bl) {
-		notify_block_serve(c, bl);
+		if (notify_block_serve(c, bl))
+			return -1;
 	} else if (c->feeds && c->cursor < notify_cache_top(n)) {
 		if (notify_direct_read(c))
 			return -1;
@@ -730,8 +1035,10 @@ static int notify_read_step(struct notify_client *c)
 		if (rc < 0)
 			return -1;
 		if (bl) {
-			notify_block_serve(c, bl);
+			rc = notify_block_serve(c, bl);
 			notify_block_unref(bl);
+			if (rc)
+				return -1;
 		} else if (notify_direct_read(c)) {
 			return -1;
 		}
@@ -744,7 +1051,8 @@ static void notify_client_pump(struct notify_client *c)
 	struct notify *n = c->n;
 	if ((c->flags & (NC_SUBSCRIBED | NC_CLOSING)) != NC_SUBSCRIBED)
 		return;
-	while (c->cursor < n->head && notify_outlen(c) < n->lim.output_limit)
+	while (c->cursor < n->head && notify_outlen(c) < n->lim.output_limit &&
+	       !(c->flags & NC_CLOSING))
 		if (notify_read_step(c))
 			return;
 	if (!(c->flags & NC_LIVE) && c->cursor >= n->head && !(c->flags & NC_CLOSING)) {
@@ -766,9 +1074,9 @@ static void notify_reap_cb(evutil_socket_t fd, short what, void *ud)
 		if (!(c->flags & NC_GONE))
 			continue;
 		TAILQ_REMOVE(&n->clients, c, entry);
-		/* the buffer may be freed later (libevent finalizes in the loop) */
-		evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->drained);
-		bufferevent_free(c->bev);
+		event_free(c->wev);
+		notify_out_free(c);
+		bufferevent_free(c->bev); /* closes the socket */
 		event_free(c->timer);
 		free(c->feeds);
 		free(c->live_id);
@@ -784,7 +1092,8 @@ static void notify_client_gone(struct notify_client *c)
 	if (!(c->flags & NC_CLOSING))
 		c->n->nclients--;
 	c->flags |= NC_GONE | NC_CLOSING;
-	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_disable(c->bev, EV_READ);
+	event_del(c->wev);
 	evtimer_del(c->timer);
 	event_active(c->n->reap, EV_TIMEOUT, 0);
 }
@@ -841,12 +1150,9 @@ static void notify_client_readcb(struct bufferevent *bev, void *ud)
 	notify_client_requests(ud);
 }
 
-static void notify_client_writecb(struct bufferevent *bev, void *ud)
+/* The output drained below half the limit. */
+static void notify_client_drained(struct notify_client *c)
 {
-	struct notify_client *c = ud;
-	(void)bev;
-	if (c->flags & NC_GONE)
-		return;
 	if (c->flags & NC_CLOSING) {
 		if (notify_outlen(c) == 0)
 			notify_client_gone(c);
@@ -861,9 +1167,37 @@ static void notify_client_writecb(struct bufferevent *bev, void *ud)
 	notify_client_pump(c);
 }
 
+/* The socket is writable, or it stayed full for stall_timeout. */
+static void notify_client_writecb(evutil_socket_t fd, short what, void *ud)
+{
+	struct notify_client *c = ud;
+	struct notify *n = c->n;
+	(void)fd;
+	if (c->flags & NC_GONE)
+		return;
+	if (what & EV_TIMEOUT) {
+		notify_logf(n, 4, "client %" PRIu64 ": stalled with %zu bytes pending, dropped",
+		            c->id, notify_outlen(c));
+		notify_client_gone(c);
+		return;
+	}
+	ssize_t moved = notify_out_flush(c);
+	if (moved < 0) { /* the peer is gone */
+		notify_logf(n, 7, "client %" PRIu64 ": write: %s", c->id, strerror(errno));
+		notify_client_gone(c);
+		return;
+	}
+	if (moved)
+		event_base_gettimeofday_cached(n->base, &c->last_drained);
+	if (!notify_outlen(c))
+		event_del(c->wev);
+	if (notify_outlen(c) <= n->lim.output_limit / 2)
+		notify_client_drained(c);
+}
+
 static bool notify_peer_hung_up(struct notify_client *c)
 {
-	struct pollfd p = {.fd = bufferevent_getfd(c->bev), .events = POLLOUT};
+	struct pollfd p = {.fd = c->fd, .events = POLLOUT};
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
 }
 
@@ -871,11 +1205,7 @@ static void notify_client_eventcb(struct bufferevent *bev, short what, void *ud)
 {
 	struct notify_client *c = ud;
 	(void)bev;
-	if (what & BEV_EVENT_TIMEOUT) {
-		notify_logf(c->n, 4, "client %" PRIu64 ": stalled with %zu bytes pending, dropped",
-		            c->id, notify_outlen(c));
-		notify_client_gone(c);
-	} else if (what & BEV_EVENT_ERROR) {
+	if (what & BEV_EVENT_ERROR) {
 		notify_client_gone(c);
 	} else if (what & BEV_EVENT_EOF) {
 		/* A subscriber may shut down its sending side and go on reading
@@ -891,13 +1221,12 @@ static void notify_client_eventcb(struct bufferevent *bev, short what, void *ud)
 static void notify_client_apply_limits(struct notify_client *c)
 {
 	struct notify_limits *l = &c->n->lim;
-	struct timeval stall = notify_tv(l->stall_timeout_ms);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, l->max_line + 2);
-	bufferevent_setwatermark(c->bev, EV_WRITE, l->output_limit / 2, 0);
-	/* libevent writes at most 16 KiB per callback by default: one wake-up
-	 * of the reader (and one loop turn here) per dozen lines */
-	bufferevent_set_max_single_write(c->bev, NOTIFY_MAX_WRITE);
-	bufferevent_set_timeouts(c->bev, NULL, &stall);
+	notify_client_size_buffers(c);
+	if (event_pending(c->wev, EV_WRITE, NULL)) { /* a new stall_timeout from now on */
+		struct timeval stall = notify_tv(l->stall_timeout_ms);
+		event_add(c->wev, &stall);
+	}
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -1105,16 +1434,6 @@ static void notify_hello(struct notify_client *c)
 	notify_client_queue_w(c, &w);
 }
 
-static void notify_drained_cb(struct evbuffer *b, const struct evbuffer_cb_info *info, void *ud)
-{
-	struct notify_client *c = ud;
-	(void)b;
-	/* drained, or output queued after none was pending: the stall clock
-	 * starts when there is something to drain */
-	if (info->n_deleted || (info->n_added && !info->orig_size))
-		event_base_gettimeofday_cached(c->n->base, &c->last_drained);
-}
-
 static void notify_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
                              int salen, void *ud)
 {
@@ -1128,7 +1447,7 @@ static void notify_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struc
 	if (c && c->bev)
 		c->timer = evtimer_new(n->base, notify_client_timer_cb, c);
 	if (c && c->timer &&
-	    !(c->drained = evbuffer_add_cb(bufferevent_get_output(c->bev), notify_drained_cb, c))) {
+	    !(c->wev = event_new(n->base, fd, EV_WRITE | EV_PERSIST, notify_client_writecb, c))) {
 		event_free(c->timer);
 		c->timer = NULL;
 	}
@@ -1141,16 +1460,21 @@ static void notify_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struc
 		free(c);
 		return;
 	}
+	c->fd = fd;
+	c->pipe[0] = c->pipe[1] = -1;
+	if (n->zero_copy && pipe2(c->pipe, O_NONBLOCK | O_CLOEXEC)) { /* EMFILE: copy instead */
+		notify_logf(n, 7, "client %" PRIu64 ": no pipe (%s): output copied", n->next_id + 1,
+		            strerror(errno));
+		c->pipe[0] = c->pipe[1] = -1;
+	}
 	c->n = n;
 	c->id = ++n->next_id;
 	event_base_gettimeofday_cached(n->base, &c->last_drained);
 	TAILQ_INSERT_TAIL(&n->clients, c, entry);
 	n->nconns++;
 	n->nclients++;
-	bufferevent_setcb(c->bev, notify_client_readcb, notify_client_writecb,
-	                  notify_client_eventcb, c);
+	bufferevent_setcb(c->bev, notify_client_readcb, NULL, notify_client_eventcb, c);
 	notify_client_apply_limits(c);
-	bufferevent_enable(c->bev, EV_WRITE);
 	if (n->nclients > n->lim.max_clients) {
 		char msg[64];
 		snprintf(msg, sizeof msg, "at most %zu subscribers", n->lim.max_clients);
@@ -1320,6 +1644,12 @@ struct notify *notify_new(struct event_base *base, struct store *store,
 		notify_free(n);
 		return NULL;
 	}
+	n->zero_copy_works = notify_zero_copy_works();
+	n->zero_copy = n->lim.zero_copy && n->zero_copy_works;
+	notify_logf(n, 7, "subscriber output: %s",
+	            n->zero_copy       ? "zero-copy (vmsplice and splice through a pipe per client)"
+	            : n->lim.zero_copy ? "copied (vmsplice/splice refused here)"
+	                               : "copied (zero_copy = no)");
 	return n;
 }
 
@@ -1345,6 +1675,7 @@ void notify_set_limits(struct notify *n, const struct notify_limits *l)
 	struct notify_client *c;
 	n->lim = *l;
 	notify_limits_sane(&n->lim);
+	n->zero_copy = n->lim.zero_copy && n->zero_copy_works; /* for new clients and blocks */
 	notify_cache_trim(n, NULL);
 	TAILQ_FOREACH(c, &n->clients, entry)
 	if (!(c->flags & NC_GONE))
@@ -1354,6 +1685,11 @@ void notify_set_limits(struct notify *n, const struct notify_limits *l)
 size_t notify_cache_bytes(const struct notify *n)
 {
 	return n->cache_bytes;
+}
+
+bool notify_zero_copy(const struct notify *n)
+{
+	return n->zero_copy;
 }
 
 size_t notify_client_count(const struct notify *n)
@@ -1416,6 +1752,7 @@ void notify_shutdown(struct notify *n)
 
 void notify_free(struct notify *n)
 {
+
 	struct notify_client *c;
 	if (!n)
 		return;

@@ -45,10 +45,16 @@
  * at most replay_batch per step, from a bounded cache of serialized lines
  * in front of store_events_after.  The cache is a set of blocks (one read
  * from the store each, sorted by seq, never overlapping) shared by every
- * subscriber: output buffers queue references to a block's bytes, not
+ * subscriber: output queues hold references to a block's bytes, not
  * copies, so an event is read and serialized once however many
- * subscribers get it, and libevent writes each subscriber's pending lines
- * in one writev.  Blocks that every reading subscriber has passed use at
+ * subscribers get it.  With zero_copy (where vmsplice(2) and splice(2)
+ * work) a block of 16 KiB or more is sealed into pages of its own, and
+ * each subscriber's pipe and then socket take those pages by reference: a
+ * hundred subscribers cost a hundred page references per page, not a
+ * hundred copies; otherwise each subscriber's pending lines go out in one
+ * writev.  Each write moves what the socket takes, then the next
+ * subscriber has its turn; socket send buffers and pipes are sized to
+ * output_limit (pipes to 256 KiB).  Blocks that every reading subscriber has passed use at
  * most a quarter of the cache; a subscriber whose output has not drained
  * for 100 ms is not waited for (it resumes from the store).  Past
  * output_limit bytes pending the subscriber is not read for until its
@@ -56,7 +62,8 @@
  * after COMMIT, in cursor order, at least once, and the daemon holds at
  * most the cache plus, per subscriber, output_limit + one batch of queued
  * lines (and blocks they refer to: a run shorter than half its block is
- * copied, so at most twice that).
+ * copied, so at most twice that); the kernel holds, per subscriber, at most
+ * its pipe and socket buffer (pages of sealed blocks are shared by all).
  *
  * The process must ignore SIGPIPE (a subscriber that went away is seen
  * as a write error).
@@ -86,6 +93,7 @@ struct notify_limits {
 	size_t replay_batch;      /* events read per step (replay_batch, 256) */
 	size_t cache_events;      /* serialized event lines cached (event_cache_events, 32768) */
 	size_t cache_bytes;       /* bytes of those lines (event_cache, 32 MiB); 0 = no cache */
+	bool zero_copy;           /* pages of cached lines go to sockets by reference (zero_copy, yes) */
 };
 void notify_limits_default(struct notify_limits *l);
 
@@ -140,6 +148,9 @@ size_t notify_output_bytes(const struct notify *n);
 size_t notify_output_bytes_max(const struct notify *n);
 /* Bytes of serialized event lines in the cache (for metrics and tests). */
 size_t notify_cache_bytes(const struct notify *n);
+/* Whether new subscribers get the zero-copy output stage (zero_copy, and
+ * vmsplice(2)/splice(2) work here). */
+bool notify_zero_copy(const struct notify *n);
 
 /*
  * Stops accepting, queues {"ev":"shutdown"} to every connection and closes

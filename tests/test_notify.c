@@ -672,6 +672,71 @@ START_TEST(notify_forget_after_removing_a_feed_keeps_its_items_out_of_replay)
 }
 END_TEST
 
+/*
+ * Whether zero_copy is on or off, lines arrive whole and in order after
+ * the blocks they came from were dropped while still unread: with
+ * zero_copy their pages sit in the client's pipe and socket by reference,
+ * and the memory of later blocks must not be able to change them.
+ * Commits of 300 items make blocks big enough to be sealed (16 KiB and
+ * more), and a second feed's few items between them make a filtered
+ * subscriber's runs short (copied) and an unfiltered one's long.
+ */
+START_TEST(lines_arrive_whole_after_their_blocks_are_dropped_unread)
+{
+	struct notify_limits l;
+	nh_stop(&h);
+	notify_limits_default(&l);
+	l.zero_copy = _i == 0;
+	nh_start(&h, &l);
+	ck_assert_msg(notify_zero_copy(h.n) == l.zero_copy,
+	              "vmsplice/splice into a UNIX socket refused on this machine?");
+	int64_t big = nh_feed(&h, "https://example.org/big.xml");
+	int64_t few = nh_feed(&h, "https://example.org/few.xml");
+	struct nh_client *all = nh_sub(&h, "{\"op\":\"sub\"}");
+	nh_expect_live(&h, all, 0);
+	char req[64];
+	snprintf(req, sizeof req, "{\"op\":\"sub\",\"feeds\":[%" PRId64 "]}", few);
+	struct nh_client *one = nh_sub(&h, req);
+	nh_expect_live(&h, one, 0);
+	int64_t feed_of[1 + 2 * 3 * 303];
+	int64_t seq = 0;
+	for (int round = 0; round < 2; round++) {
+		for (int k = 0; k < 3; k++) {
+			for (int64_t s = nh_commit(&h, big, 300); seq < s;)
+				feed_of[++seq] = big;
+			for (int64_t s = nh_commit(&h, few, 3); seq < s;)
+				feed_of[++seq] = few;
+			for (int i = 0; i < 20; i++)
+				nh_spin(&h); /* into the pipes and sockets, unread */
+		}
+		/* drop every block: nothing but the kernel holds their bytes
+		 * now; the next round's blocks are new memory */
+		notify_forget(h.n);
+	}
+	ck_assert_int_eq(seq, 2 * 3 * 303);
+	struct {
+		struct nh_client *c;
+		int64_t only;
+	} subs[] = {{all, 0}, {one, few}};
+	for (size_t k = 0; k < 2; k++) {
+		for (int64_t i = 1; i <= seq; i++) {
+			if (subs[k].only && feed_of[i] != subs[k].only)
+				continue;
+			struct cjson v;
+			char want[STORE_CURSOR_MAX], id[32];
+			nh_event(&h, subs[k].c, &v);
+			nh_cursor(&h, i, want, sizeof want);
+			ck_assert_str_eq(nh_ev(&v), "item");
+			ck_assert_str_eq(cjson_get_str(&v, "cursor"), want);
+			snprintf(id, sizeof id, "item-%" PRId64, i);
+			ck_assert_str_eq(cjson_get_str(cjson_get(&v, "item"), "id"), id);
+			nh_event_free(&v);
+		}
+		nh_close(subs[k].c);
+	}
+}
+END_TEST
+
 START_TEST(heartbeat_follows_a_quiet_interval)
 {
 	struct notify_limits l;
@@ -845,6 +910,7 @@ static Suite *notify_suite(void)
 	tcase_add_test(tc,
 	               many_subscribers_at_different_cursors_each_get_every_event_once_in_order);
 	tcase_add_test(tc, notify_forget_after_removing_a_feed_keeps_its_items_out_of_replay);
+	tcase_add_loop_test(tc, lines_arrive_whole_after_their_blocks_are_dropped_unread, 0, 2);
 	tcase_add_test(tc, heartbeat_follows_a_quiet_interval);
 	tcase_add_test(tc, shutdown_sends_the_shutdown_line_then_closes);
 	tcase_add_test(tc, socket_file_gets_the_configured_mode);
