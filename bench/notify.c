@@ -22,18 +22,22 @@
  *                     [CONTENT_BYTES]
  *        (defaults /tmp 100000 100 100 10 ABCF 1 1200; scenario C replays the
  *        store that A or B left, so run it after them; with ROUNDS > 1, A,
- *        B, F and Z alternate that many times and the medians are printed;
- *        Z, a zero-copy floor, runs only when named)
+ *        B, K, F and Z alternate that many times and the medians are
+ *        printed; K and D are A and C with notify's zero_copy = no, Z a
+ *        tee/splice floor, V a vmsplice/splice floor: each runs only when
+ *        named)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <event2/event.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -59,9 +63,9 @@ struct sub_result {
 };
 
 static size_t g_n, g_batch, g_subs;
-static long g_pace_us; /* between commits */
-static double *g_commit_t;	 /* [g_n + 2] */
-static float *g_samples;	 /* [g_subs][g_n / SAMPLE_EVERY + 1] latencies in ms */
+static long g_pace_us;           /* between commits */
+static double *g_commit_t;       /* [g_n + 2] */
+static float *g_samples;         /* [g_subs][g_n / SAMPLE_EVERY + 1] latencies in ms */
 static struct sub_result *g_res; /* [g_subs] */
 
 /* What a scenario run reports back to the parent (shared mapping). */
@@ -72,6 +76,8 @@ struct run_out {
 static struct run_out *g_out; /* the current run's slot */
 
 static size_t g_content = 1200; /* bytes of each item's content */
+static bool g_vmsplice;
+static bool g_zero_copy = true; /* notify's zero_copy limit (K and D: off) */
 
 /* The content of every item: g_content bytes of text with some non-ASCII. */
 static char *bench_content(void)
@@ -216,8 +222,11 @@ static void writer_work(void *ctx, struct store *st, struct storeq_node **jobs, 
 			char id[32], title[64];
 			snprintf(id, sizeof id, "n-%zu", j->from + i);
 			snprintf(title, sizeof title, "Item %zu", j->from + i);
-			struct feed_item it = {.id = id, .title = title, .content = content,
-			                       .published = FEED_NO_DATE, .updated = FEED_NO_DATE};
+			struct feed_item it = {.id = id,
+			                       .title = title,
+			                       .content = content,
+			                       .published = FEED_NO_DATE,
+			                       .updated = FEED_NO_DATE};
 			if (store_batch_item(b, &it, NULL) != STORE_OK)
 				exit(1);
 		}
@@ -298,6 +307,22 @@ static struct run_out run_stats(double start)
 	return o;
 }
 
+static double tv_s(struct timeval tv)
+{
+	return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+/* Prints the CPU time the server process (its threads, not the readers)
+ * used since *from (taken when the run started). */
+static void server_cpu(const struct rusage *from, double wall)
+{
+	struct rusage now;
+	getrusage(RUSAGE_SELF, &now);
+	printf("%-34s server CPU %.2f s user + %.2f s sys in %.2f s\n", "",
+	       tv_s(now.ru_utime) - tv_s(from->ru_utime), tv_s(now.ru_stime) - tv_s(from->ru_stime),
+	       wall);
+}
+
 /* One scenario in a fresh process; prints one result line. */
 static void scenario(const char *dir, const char *label, int stalled, int replay)
 {
@@ -327,6 +352,7 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
 	notify_limits_default(&lim);
 	lim.max_clients = g_subs + 8;
 	lim.heartbeat_ms = 0;
+	lim.zero_copy = g_zero_copy;
 	struct notify *n = notify_new(base, st, &lim, NULL, NULL);
 	char err[256];
 	if (!n || notify_listen_path(n, sock, 0600, err, sizeof err)) {
@@ -350,12 +376,15 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
 			_exit(0);
 		}
 	}
+	prctl(PR_SET_NAME, "bn-server"); /* after forking the readers: perf tells them apart */
 	/* wait until every subscriber is connected and subscribed */
 	double t0 = mono();
 	while (notify_client_count(n) < g_subs + (stalled ? 1 : 0) && mono() - t0 < 20)
 		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	for (int i = 0; i < 50; i++) /* let the subs be read */
 		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(2000);
+	struct rusage ru0;
+	getrusage(RUSAGE_SELF, &ru0);
 	double start = mono();
 	struct writer w = {.base = base, .notify = n, .feed = feed};
 	w.q = storeq_new(base, st, 16, writer_work, writer_done, &w, err, sizeof err);
@@ -383,6 +412,7 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
 			finished += g_res[i].ok;
 	}
 	double end = mono();
+	server_cpu(&ru0, end - start);
 	size_t out_max = notify_output_bytes_max(n);
 	for (size_t i = 0; i < g_subs; i++) {
 		kill(kids[i], SIGKILL);
@@ -397,14 +427,13 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
 	struct run_out o = run_stats(start);
 	o.rss_kib = ru.ru_maxrss;
 	if (replay)
-		printf("%-34s %6zu/%zu done %9s %9s %12.0f %10ld %10zu\n", label, finished, g_subs, "-",
-		       "-", o.rate, ru.ru_maxrss / 1024, out_max / 1024);
+		printf("%-34s %6zu/%zu done %9s %9s %12.0f %10ld %10zu\n", label, finished, g_subs,
+		       "-", "-", o.rate, ru.ru_maxrss / 1024, out_max / 1024);
 	else
-		printf("%-34s %6zu/%zu done %9.2f %9.2f %12.0f %10ld %10zu\n", label, finished, g_subs,
-		       o.p50, o.p99, o.rate, ru.ru_maxrss / 1024, out_max / 1024);
+		printf("%-34s %6zu/%zu done %9.2f %9.2f %12.0f %10ld %10zu\n", label, finished,
+		       g_subs, o.p50, o.p99, o.rate, ru.ru_maxrss / 1024, out_max / 1024);
 	if (g_out)
 		*g_out = o;
-	(void)end;
 	fflush(stdout);
 	storeq_free(w.q);
 	notify_free(n);
@@ -420,7 +449,8 @@ struct floor {
 	size_t *end; /* end[k]: bytes of the first k lines */
 	pid_t kids[1024];
 	struct pollfd *pf;
-	size_t *sent; /* bytes each subscriber's socket took */
+	size_t *sent;      /* bytes each subscriber's socket took */
+	struct rusage ru0; /* when the subscribers were in */
 };
 
 /* Builds the stream, starts the subscribers and accepts them. */
@@ -467,6 +497,7 @@ static void floor_open(const char *dir, struct floor *f)
 			exit(1);
 		fcntl(f->pf[i].fd, F_SETFL, O_NONBLOCK);
 	}
+	getrusage(RUSAGE_SELF, &f->ru0);
 }
 
 /* Waits for the readers, prints the run's line, stops them. */
@@ -480,6 +511,7 @@ static void floor_close(struct floor *f, const char *label, double start)
 			finished += g_res[i].ok;
 	}
 	struct run_out o = run_stats(start);
+	server_cpu(&f->ru0, mono() - start);
 	for (size_t i = 0; i < g_subs; i++) {
 		kill(f->kids[i], SIGKILL);
 		waitpid(f->kids[i], NULL, 0);
@@ -535,7 +567,8 @@ static void scenario_floor(const char *dir, const char *label)
 		for (size_t i = 0; i < g_subs; i++) {
 			if (!(pf[i].revents & POLLOUT))
 				continue;
-			ssize_t w = write(pf[i].fd, f.stream + f.sent[i], f.end[released] - f.sent[i]);
+			ssize_t w =
+			    write(pf[i].fd, f.stream + f.sent[i], f.end[released] - f.sent[i]);
 			if (w > 0)
 				f.sent[i] += (size_t)w;
 			if (f.sent[i] == f.end[g_n])
@@ -550,9 +583,11 @@ static void scenario_floor(const char *dir, const char *label)
  * the sending side: each batch is written once into a pipe, tee(2)d into
  * one pipe per subscriber (the kernel shares the pages) and splice(2)d
  * from there into the subscriber's socket.  A batch is released only when
- * every subscriber's pipe has room for it.  Not what feedd does: it shows
- * what a zero-copy fan-out would allow on this machine (F and feedd copy
- * every line once per subscriber into the kernel).
+ * every subscriber's pipe has room for it.  It shows what a zero-copy
+ * fan-out allows on this machine.  Scenario V (g_vmsplice) is the same
+ * with each batch vmsplice(2)d from the stream's memory into every pipe,
+ * as feedd's zero_copy does with a sealed block; F copies every line once
+ * per subscriber into the kernel, as feedd does with zero_copy = no.
  */
 static void scenario_floor_splice(const char *dir, const char *label)
 {
@@ -561,7 +596,7 @@ static void scenario_floor_splice(const char *dir, const char *label)
 	struct pollfd *pf = f.pf;
 	size_t *sent = f.sent, *end = f.end;
 	int src[2], devnull = open("/dev/null", O_WRONLY);
-	int (*sp)[2] = calloc(g_subs, sizeof *sp);
+	int(*sp)[2] = calloc(g_subs, sizeof *sp);
 	size_t *queued = calloc(g_subs, sizeof *queued), pcap = (size_t)1 << 20;
 	if (!sp || !queued || pipe2(src, O_NONBLOCK) ||
 	    fcntl(src[1], F_SETPIPE_SZ, (int)pcap) < 0 || devnull < 0)
@@ -576,7 +611,7 @@ static void scenario_floor_splice(const char *dir, const char *label)
 		double now = mono();
 		size_t upto = released + g_batch < g_n ? released + g_batch : g_n;
 		size_t bytes = end[upto] - end[released];
-		bool room = true; /* every subscriber's pipe takes the batch */
+		bool room = true;       /* every subscriber's pipe takes the batch */
 		if (bytes > pcap / 2) { /* a pipe's room is in pages, partly used ones too */
 			fprintf(stderr, "Z: a batch of %zu bytes is over half a pipe\n", bytes);
 			exit(6);
@@ -586,15 +621,34 @@ static void scenario_floor_splice(const char *dir, const char *label)
 		if (released < g_n && now >= next && room) { /* a "commit" */
 			for (size_t k = released + 1; k <= upto; k++)
 				g_commit_t[k] = now;
-			if (write(src[1], f.stream + end[released], bytes) != (ssize_t)bytes)
-				exit(3);
-			for (size_t i = 0; i < g_subs; i++) {
-				if (tee(src[0], sp[i][1], bytes, SPLICE_F_NONBLOCK) != (ssize_t)bytes)
-					exit(4);
-				queued[i] += bytes;
+			if (g_vmsplice) { /* V: the stream's pages straight into each pipe */
+				for (size_t i = 0; i < g_subs; i++) {
+					struct iovec iov = {f.stream + end[released], bytes};
+					size_t got = 0;
+					while (got < bytes) {
+						ssize_t v =
+						    vmsplice(sp[i][1], &iov, 1, SPLICE_F_NONBLOCK);
+						if (v <= 0)
+							exit(4);
+						got += (size_t)v;
+						iov.iov_base = (char *)iov.iov_base + v;
+						iov.iov_len -= (size_t)v;
+					}
+					queued[i] += bytes;
+				}
+			} else {
+				if (write(src[1], f.stream + end[released], bytes) !=
+				    (ssize_t)bytes)
+					exit(3);
+				for (size_t i = 0; i < g_subs; i++) {
+					if (tee(src[0], sp[i][1], bytes, SPLICE_F_NONBLOCK) !=
+					    (ssize_t)bytes)
+						exit(4);
+					queued[i] += bytes;
+				}
+				if (splice(src[0], NULL, devnull, NULL, bytes, 0) != (ssize_t)bytes)
+					exit(5);
 			}
-			if (splice(src[0], NULL, devnull, NULL, bytes, 0) != (ssize_t)bytes)
-				exit(5);
 			released = upto;
 			next += (double)g_pace_us / 1e6;
 		}
@@ -669,9 +723,9 @@ int main(int argc, char **argv)
 	       g_n, g_content, g_batch, g_pace_us / 1000, g_subs, dir);
 	printf("%-34s %11s %9s %9s %12s %10s %10s\n", "scenario", "subscribers", "p50_ms", "p99_ms",
 	       "min_ev/s/sub", "rss_MiB", "outmax_KiB");
-	/* A, B, F and Z alternate, so that all see the same machine; medians after */
-	struct run_out *outs = shared_alloc(4 * rounds * sizeof *outs);
-	static const char *const names[4] = {"A", "B", "F", "Z"};
+	/* A, B, K, F and Z alternate, so that all see the same machine; medians after */
+	struct run_out *outs = shared_alloc(5 * rounds * sizeof *outs);
+	static const char *const names[5] = {"A", "B", "F", "Z", "K"};
 	for (size_t r = 0; r < rounds; r++) {
 		g_out = &outs[r];
 		if (strchr(which, 'A'))
@@ -679,18 +733,27 @@ int main(int argc, char **argv)
 		g_out = &outs[rounds + r];
 		if (strchr(which, 'B'))
 			run_in_child(dir, "B: live + 1 never-reading client", 1, 0);
+		g_out = &outs[4 * rounds + r];
+		g_zero_copy = false;
+		if (strchr(which, 'K'))
+			run_in_child(dir, "K: live, zero_copy = no", 0, 0);
+		g_zero_copy = true;
 		g_out = &outs[2 * rounds + r];
 		if (strchr(which, 'F'))
 			run_in_child(dir, "F: floor, raw write(2) fan-out", -1, 0);
 		g_out = &outs[3 * rounds + r];
 		if (strchr(which, 'Z'))
 			run_in_child(dir, "Z: floor, tee(2)+splice(2) fan-out", -2, 0);
+		g_vmsplice = true;
+		if (strchr(which, 'V'))
+			run_in_child(dir, "V: floor, vmsplice(2)+splice(2)", -2, 0);
+		g_vmsplice = false;
 	}
 	g_out = NULL;
 	if (rounds > 1) {
 		size_t m = rounds / 2;
-		double med[4][3]; /* scenario: p50, p99, RSS MiB */
-		for (int k = 0; k < 4; k++) {
+		double med[5][3]; /* scenario: p50, p99, peak RSS MiB */
+		for (int k = 0; k < 5; k++) {
 			double v[3][100];
 			for (size_t r = 0; r < rounds; r++) {
 				v[0][r] = outs[k * rounds + r].p50;
@@ -702,14 +765,18 @@ int main(int argc, char **argv)
 				med[k][q] = v[q][m];
 			}
 			if (strchr(which, names[k][0]))
-				printf("medians of %zu rounds, %s: p50 %.2f ms, p99 %.2f ms, peak RSS %.1f MiB\n",
+				printf("medians of %zu rounds, %s: p50 %.2f ms, p99 %.2f ms, "
+				       "peak RSS %.1f MiB\n",
 				       rounds, names[k], med[k][0], med[k][1], med[k][2]);
 		}
 		if (strchr(which, 'A') && strchr(which, 'B'))
-			printf("B against A: p99 x %.2f, peak RSS %+.1f MiB\n", med[1][1] / med[0][1],
-			       med[1][2] - med[0][2]);
+			printf("B against A: p99 x %.2f, peak RSS %+.1f MiB\n",
+			       med[1][1] / med[0][1], med[1][2] - med[0][2]);
 	}
 	if (strchr(which, 'C'))
 		run_in_child(dir, "C: replay from oldest", 0, 1);
+	g_zero_copy = false;
+	if (strchr(which, 'D'))
+		run_in_child(dir, "D: replay, zero_copy = no", 0, 1);
 	return 0;
 }
