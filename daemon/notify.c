@@ -631,41 +631,55 @@ static int notify_out_fill_pipe(struct notify_client *c)
 #define NOTIFY_IOV 64
 
 /*
- * Moves pending output toward the socket: one write, as much as the socket
- * takes, then the other clients get their turn (the write event fires
- * again while there is more).  A client served until its socket stops
- * taking would run ahead of the others while its reader keeps up, and
- * clients spread over more blocks than the cache holds.  Returns the bytes
- * the socket took, or -1 on a write error (the peer is gone).
+ * Moves pending output toward the socket, once per turn of the loop: at
+ * most what the socket takes, and at most output_limit bytes (the size of
+ * its send buffer), then the other clients get their turn (the write
+ * event fires again while there is more).  A client served until its
+ * socket stops taking would run ahead of the others while its reader
+ * keeps up, and the clients would spread over more blocks than the cache
+ * holds.  With a pipe, that is as many rounds of filling the pipe and
+ * splicing it into the socket as fit (the pipe holds less than the
+ * socket); without, one writev.  Returns the bytes the socket took, or -1
+ * on a write error (the peer is gone).
  */
 static ssize_t notify_out_flush(struct notify_client *c)
 {
+	size_t moved = 0;
 	ssize_t r;
-	do {
-		if (c->pipe[1] >= 0) {
-			if (notify_out_fill_pipe(c))
-				return -1;
-			if (!c->in_pipe)
-				return 0;
-			r = splice(c->pipe[0], NULL, c->fd, NULL, c->in_pipe,
-			           SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-			if (r > 0)
-				c->in_pipe -= (size_t)r;
-		} else {
-			struct iovec iov[NOTIFY_IOV];
-			int k = 0;
-			for (size_t i = c->qhead; i < c->qtail && k < NOTIFY_IOV; i++)
-				iov[k++] = (struct iovec){(void *)c->q[i].p, c->q[i].len};
-			if (!k)
-				return 0;
+	if (c->pipe[1] < 0) {
+		struct iovec iov[NOTIFY_IOV];
+		int k = 0;
+		for (size_t i = c->qhead; i < c->qtail && k < NOTIFY_IOV; i++)
+			iov[k++] = (struct iovec){(void *)c->q[i].p, c->q[i].len};
+		if (!k)
+			return 0;
+		do
 			r = writev(c->fd, iov, k);
-			if (r > 0)
-				notify_out_consume(c, (size_t)r);
-		}
-	} while (r < 0 && errno == EINTR);
-	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return 0;
-	return r > 0 ? r : -1;
+		while (r < 0 && errno == EINTR);
+		if (r < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		notify_out_consume(c, (size_t)r);
+		return r;
+	}
+	while (moved < c->n->lim.output_limit) {
+		if (notify_out_fill_pipe(c))
+			return -1;
+		size_t had = c->in_pipe;
+		if (!had)
+			break;
+		r = splice(c->pipe[0], NULL, c->fd, NULL, had, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (r <= 0)
+			return -1;
+		c->in_pipe -= (size_t)r;
+		moved += (size_t)r;
+		if ((size_t)r < had) /* the socket is full */
+			break;
+	}
+	return (ssize_t)moved;
 }
 
 /*
