@@ -36,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -86,6 +88,7 @@ struct notify_client {
 	size_t qhead, qtail, qcap;
 	size_t queued;       /* bytes in q */
 	size_t turn;         /* bytes one flush moves at most (its socket buffer) */
+	int outq;            /* bytes its socket held when the stall clock last started */
 	struct event *timer; /* sub timeout, then heartbeat */
 	unsigned flags;
 	uint64_t id;
@@ -528,10 +531,18 @@ static void notify_seg_release(struct notify_seg *g)
 }
 
 /* Starts waiting for the socket (and the stall clock) unless it already is. */
+/* Bytes the client's socket holds that its reader has not taken. */
+static int notify_outq(const struct notify_client *c)
+{
+	int q = 0;
+	return ioctl(c->fd, SIOCOUTQ, &q) == 0 ? q : 0;
+}
+
 static void notify_out_arm(struct notify_client *c)
 {
 	if (!event_pending(c->wev, EV_WRITE, NULL)) {
 		struct timeval stall = notify_tv(c->n->lim.stall_timeout_ms);
+		c->outq = notify_outq(c);
 		event_add(c->wev, &stall);
 	}
 }
@@ -542,6 +553,7 @@ static int notify_out_push(struct notify_client *c, struct notify_block *bl, cha
                            const char *p, size_t len)
 {
 	if (!len) {
+		notify_block_unref(bl);
 		free(own);
 		return 0;
 	}
@@ -711,6 +723,24 @@ static void notify_client_size_buffers(struct notify_client *c)
 		if (have > 0 && want > have)
 			fcntl(c->pipe[1], F_SETPIPE_SZ, want);
 	}
+}
+
+/*
+ * The zero-copy stage of a subscriber, made at sub (a connection that
+ * never subscribes, or is refused, costs no pipe).  Without one (zero_copy
+ * off, or EMFILE) its output is copied.
+ */
+static void notify_client_pipe(struct notify_client *c)
+{
+	if (!c->n->zero_copy || c->pipe[1] >= 0)
+		return;
+	if (pipe2(c->pipe, O_NONBLOCK | O_CLOEXEC)) {
+		notify_logf(c->n, 4, "client %" PRIu64 ": no pipe (%s): its output is copied",
+		            c->id, strerror(errno));
+		c->pipe[0] = c->pipe[1] = -1;
+		return;
+	}
+	notify_client_size_buffers(c);
 }
 
 /* Frees whatever is still pending (the client is going). */
@@ -1199,6 +1229,16 @@ static void notify_client_writecb(evutil_socket_t fd, short what, void *ud)
 	if (c->flags & NC_GONE)
 		return;
 	if (what & EV_TIMEOUT) {
+		/* Stalled means its reader took nothing: a socket buffer sized
+		 * to the output limit is writable again only once three
+		 * quarters of it drained, which a slow reader may take longer
+		 * than stall_timeout to do.  The timeout is rearmed (EV_PERSIST). */
+		int q = notify_outq(c);
+		if (q < c->outq) {
+			c->outq = q;
+			event_base_gettimeofday_cached(n->base, &c->last_drained);
+			return;
+		}
 		notify_logf(n, 4, "client %" PRIu64 ": stalled with %zu bytes pending, dropped",
 		            c->id, notify_outlen(c));
 		notify_client_gone(c);
@@ -1210,8 +1250,11 @@ static void notify_client_writecb(evutil_socket_t fd, short what, void *ud)
 		notify_client_gone(c);
 		return;
 	}
-	if (moved)
+	if (moved) { /* the stall clock starts again (EV_PERSIST) */
 		event_base_gettimeofday_cached(n->base, &c->last_drained);
+		if (notify_outlen(c))
+			c->outq = notify_outq(c);
+	}
 	if (!notify_outlen(c))
 		event_del(c->wev);
 	if (notify_outlen(c) <= n->lim.output_limit / 2)
@@ -1241,12 +1284,14 @@ static void notify_client_eventcb(struct bufferevent *bev, short what, void *ud)
 	}
 }
 
-static void notify_client_apply_limits(struct notify_client *c)
+static void notify_client_apply_limits(struct notify_client *c, bool new_stall)
 {
 	struct notify_limits *l = &c->n->lim;
 	bufferevent_setwatermark(c->bev, EV_READ, 0, l->max_line + 2);
 	notify_client_size_buffers(c);
-	if (event_pending(c->wev, EV_WRITE, NULL)) { /* a new stall_timeout from now on */
+	/* a new stall_timeout from now on (the same one keeps running: reloads
+	 * must not keep a stalled client connected) */
+	if (new_stall && event_pending(c->wev, EV_WRITE, NULL)) {
 		struct timeval stall = notify_tv(l->stall_timeout_ms);
 		event_add(c->wev, &stall);
 	}
@@ -1360,6 +1405,7 @@ static void notify_subscribe(struct notify_client *c, const struct cjson *req,
 	c->nfeeds = nf;
 	c->cursor = cursor;
 	c->flags |= NC_SUBSCRIBED;
+	notify_client_pipe(c);
 	notify_logf(n, 7, "client %" PRIu64 ": sub after %" PRId64 " (%zu feeds)", c->id, cursor,
 	            nf);
 	evtimer_del(c->timer);
@@ -1484,12 +1530,7 @@ static void notify_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struc
 		return;
 	}
 	c->fd = fd;
-	c->pipe[0] = c->pipe[1] = -1;
-	if (n->zero_copy && pipe2(c->pipe, O_NONBLOCK | O_CLOEXEC)) { /* EMFILE: copy instead */
-		notify_logf(n, 7, "client %" PRIu64 ": no pipe (%s): output copied", n->next_id + 1,
-		            strerror(errno));
-		c->pipe[0] = c->pipe[1] = -1;
-	}
+	c->pipe[0] = c->pipe[1] = -1; /* made at sub (notify_client_pipe) */
 	c->n = n;
 	c->id = ++n->next_id;
 	event_base_gettimeofday_cached(n->base, &c->last_drained);
@@ -1497,7 +1538,7 @@ static void notify_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struc
 	n->nconns++;
 	n->nclients++;
 	bufferevent_setcb(c->bev, notify_client_readcb, NULL, notify_client_eventcb, c);
-	notify_client_apply_limits(c);
+	notify_client_apply_limits(c, false);
 	if (n->nclients > n->lim.max_clients) {
 		char msg[64];
 		snprintf(msg, sizeof msg, "at most %zu subscribers", n->lim.max_clients);
@@ -1696,13 +1737,14 @@ void notify_forget(struct notify *n)
 void notify_set_limits(struct notify *n, const struct notify_limits *l)
 {
 	struct notify_client *c;
+	int64_t stall = n->lim.stall_timeout_ms;
 	n->lim = *l;
 	notify_limits_sane(&n->lim);
 	n->zero_copy = n->lim.zero_copy && n->zero_copy_works; /* for new clients and blocks */
 	notify_cache_trim(n, NULL);
 	TAILQ_FOREACH(c, &n->clients, entry)
 	if (!(c->flags & NC_GONE))
-		notify_client_apply_limits(c);
+		notify_client_apply_limits(c, n->lim.stall_timeout_ms != stall);
 }
 
 size_t notify_cache_bytes(const struct notify *n)

@@ -281,6 +281,116 @@ START_TEST(client_stalled_with_output_pending_is_disconnected)
 }
 END_TEST
 
+/*
+ * Stalled means the client took nothing for stall_timeout, not that its
+ * socket did not become writable: a socket buffer sized to the output
+ * limit becomes writable again only once three quarters of it drained,
+ * which a slow reader may take far longer than stall_timeout to do.  Here
+ * the reader takes 4 KiB every 10 ms, well inside a stall_timeout of 1 s
+ * each time, for 3 s, while events keep coming faster than that (its
+ * buffers stay full); it must stay connected and get every event in
+ * order.  Once with output copied, once zero-copy.
+ */
+static void slow_reader_limits(struct notify_limits *l)
+{
+	l->output_limit = 1 << 20;
+	l->stall_timeout_ms = 1000;
+}
+
+START_TEST(reader_that_keeps_taking_a_little_is_not_dropped_as_stalled)
+{
+	struct notify_limits l;
+	notify_limits_default(&l);
+	slow_reader_limits(&l);
+	l.zero_copy = _i;
+	nh_start(&h, &l);
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
+	struct nh_client *c = nh_sub(&h, "{\"op\":\"sub\"}");
+	nh_expect_live(&h, c, 0);
+	int64_t head = 0;
+	double deadline = nh_clock() + NH_DEADLINE_S;
+	while (notify_output_bytes(h.n) < l.output_limit / 2) { /* socket and queue full */
+		head = nh_commit(&h, feed, 500);
+		for (int i = 0; i < 20; i++)
+			nh_spin(&h);
+		ck_assert(nh_clock() < deadline);
+	}
+	double end = nh_clock() + 3;
+	size_t took = 0;
+	while (nh_clock() < end && notify_connection_count(h.n) == 1) {
+		char sink[4096];
+		head = nh_commit(&h, feed, 100); /* more than it takes: its buffers stay full */
+		ssize_t r = read(c->fd, sink, sizeof sink);
+		if (r > 0) { /* keep what was read: the events are checked below */
+			if (c->cap - c->len < (size_t)r + 1) {
+				c->cap = 2 * (c->cap + (size_t)r + 1);
+				c->buf = realloc(c->buf, c->cap);
+				ck_assert_ptr_nonnull(c->buf);
+			}
+			memcpy(c->buf + c->len, sink, (size_t)r);
+			c->len += (size_t)r;
+			took += (size_t)r;
+		}
+		nh_spin(&h);
+		struct timespec ms = {0, 10 * 1000000};
+		nanosleep(&ms, NULL);
+	}
+	ck_assert_msg(notify_connection_count(h.n) == 1,
+	              "dropped as stalled while it read (%zu bytes taken)", took);
+	for (int64_t s = 1; s <= head; s++)
+		nh_expect_item(&h, c, s);
+	nh_close(c);
+}
+END_TEST
+
+/*
+ * Reloading the same limits does not start a stalled client's clock again:
+ * reloads more frequent than stall_timeout must not keep it connected.
+ * Reloads every 20 ms; stall_timeout is 200 ms; it is dropped well within
+ * the 3 s given (15 stall times).
+ */
+START_TEST(reloads_do_not_keep_a_stalled_client_connected)
+{
+	start(quick_stall);
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
+	struct nh_client *c = nh_sub(&h, "{\"op\":\"sub\"}");
+	for (int round = 0; round < 20; round++) { /* more than its buffers hold */
+		nh_commit(&h, feed, 200);
+		nh_spin(&h);
+	}
+	double end = nh_clock() + 3;
+	while (notify_connection_count(h.n) && nh_clock() < end) {
+		struct notify_limits same = h.lim;
+		notify_set_limits(h.n, &same);
+		nh_spin(&h);
+		struct timespec ms = {0, 20 * 1000000};
+		nanosleep(&ms, NULL);
+	}
+	ck_assert_int_eq(notify_connection_count(h.n), 0);
+	nh_close(c);
+}
+END_TEST
+
+/* A connection costs one descriptor until it subscribes (the pipe of
+ * zero_copy is made at sub): idle or refused ones hold no pipe. */
+START_TEST(connections_get_a_pipe_only_when_they_subscribe)
+{
+	nh_start(&h, NULL);
+	ck_assert(notify_zero_copy(h.n));
+	int before = tu_open_fds();
+	struct nh_client *c = nh_connect(&h), *d = nh_connect(&h);
+	nh_hello(&h, c);
+	nh_hello(&h, d);
+	/* each: the test's end and the daemon's end of the socket */
+	ck_assert_int_eq(tu_open_fds() - before, 2 * 2);
+	nh_send(c, "{\"op\":\"sub\"}\n");
+	nh_expect_live(&h, c, 0);
+	ck_assert_int_eq(tu_open_fds() - before, 2 * 2 + 2); /* c's pipe */
+	nh_close(c);
+	nh_close(d);
+}
+END_TEST
+
 /* ---- the cache of serialized lines: every size still delivers everything ---- */
 
 /* The next item (the live marker, once, may come before it) has cursor seq. */
@@ -503,6 +613,9 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, client_that_never_reads_holds_bounded_memory_and_later_gets_every_event);
 	tcase_add_test(tc, slow_replay_of_a_long_backlog_stays_bounded_and_complete);
 	tcase_add_test(tc, client_stalled_with_output_pending_is_disconnected);
+	tcase_add_loop_test(tc, reader_that_keeps_taking_a_little_is_not_dropped_as_stalled, 0, 2);
+	tcase_add_test(tc, reloads_do_not_keep_a_stalled_client_connected);
+	tcase_add_test(tc, connections_get_a_pipe_only_when_they_subscribe);
 	tcase_add_test(tc, reload_with_other_cache_and_batch_sizes_loses_nothing);
 	tcase_add_test(tc, event_cache_never_holds_more_than_its_limit);
 	tcase_add_test(tc, event_cache_keeps_a_quarter_for_events_every_reader_passed);

@@ -15,6 +15,8 @@ const char *tu_fixture(const char *name);
 char *tu_tmpdir(void);
 /* Removes a directory tree (rm -rf). */
 void tu_rmtree(const char *path);
+/* Descriptors this process has open now. */
+int tu_open_fds(void);
 
 struct tu_run {
 	int status;	/* exit status, or 128+signal */
