@@ -530,7 +530,6 @@ static void notify_seg_release(struct notify_seg *g)
 		free(g->own);
 }
 
-/* Starts waiting for the socket (and the stall clock) unless it already is. */
 /* Bytes the client's socket holds that its reader has not taken. */
 static int notify_outq(const struct notify_client *c)
 {
@@ -538,6 +537,7 @@ static int notify_outq(const struct notify_client *c)
 	return ioctl(c->fd, SIOCOUTQ, &q) == 0 ? q : 0;
 }
 
+/* Starts waiting for the socket (and the stall clock) unless it already is. */
 static void notify_out_arm(struct notify_client *c)
 {
 	if (!event_pending(c->wev, EV_WRITE, NULL)) {
