@@ -169,6 +169,16 @@ int lx_bind(struct lx *l, const char *prefix, const char *uri)
 	return 0;
 }
 
+const char *lx_ns(const struct lx *l, const char *prefix)
+{
+	for (size_t i = l->nbind; i-- > 0;) {
+		const char *p = l->bnames.p + l->bind[i];
+		if (!strcmp(p, prefix))
+			return p + strlen(p) + 1;
+	}
+	return NULL;
+}
+
 static void lx_unbind_to(struct lx *l, size_t n)
 {
 	if (n < l->nbind) {

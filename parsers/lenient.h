@@ -39,6 +39,9 @@ int lx_close(struct lx *l, struct lx_name *out);
 /* A namespace declaration of the element about to open ("" prefix for the
  * default namespace).  0 or -1. */
 int lx_bind(struct lx *l, const char *prefix, const char *uri);
+/* The namespace prefix ("" for the default) is bound to in the scope of
+ * the element opening or open, or NULL. */
+const char *lx_ns(const struct lx *l, const char *prefix);
 /* Open elements, including those deeper than max_depth. */
 size_t lx_depth(const struct lx *l);
 /* The same, as a counter to read directly (it lives as long as l). */

@@ -1215,7 +1215,10 @@ static void parse_root(struct parse *p, struct frame *f, unsigned char nsc, cons
 	} else if (!strcasecmp(local, "RDF") && (nsc == NSC_RDF || nsc == NSC_EMPTY)) {
 		p->recognized = true;
 		p->rdf = true;
-		p->format = FEED_FORMAT_RSS10;
+		/* RSS 0.90 by its default namespace, even with no channel */
+		p->format = parse_ns_classify(xr_default_ns(p->xr)) == NSC_RSS090
+				    ? FEED_FORMAT_RSS09X
+				    : FEED_FORMAT_RSS10;
 		f->ctx = CTX_DOC;
 	} else if (!strcasecmp(local, "feed") &&
 		   (nsc == NSC_ATOM10 || nsc == NSC_ATOM03 || nsc == NSC_EMPTY)) {

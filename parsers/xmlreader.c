@@ -728,6 +728,12 @@ const char *xr_encoding(const struct xr *x)
 	return enc_name(x->dec);
 }
 
+const char *xr_default_ns(const struct xr *x)
+{
+	const char *uri = lx_ns(x->lx, "");
+	return uri ? uri : "";
+}
+
 void xr_free(struct xr *x)
 {
 	if (!x)

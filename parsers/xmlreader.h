@@ -72,6 +72,8 @@ bool xr_wellformed(const struct xr *x);
 const char *xr_error(const struct xr *x);
 /* The encoding the document was read in, e.g. "utf-8", "windows-1252". */
 const char *xr_encoding(const struct xr *x);
+/* From a start handler: the default namespace in the element's scope ("" none). */
+const char *xr_default_ns(const struct xr *x);
 void xr_free(struct xr *x);
 
 /* HTML5 named character references (parsers/entities.c, generated).

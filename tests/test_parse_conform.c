@@ -51,6 +51,33 @@ START_TEST(atom_draft_namespaces_are_atom03)
 }
 END_TEST
 
+/* An rdf:RDF document whose default namespace is RSS 0.90's is RSS 0.90
+ * even with nothing in it; with RSS 1.0's, or none, it stays RSS 1.0. */
+START_TEST(rdf_with_the_rss090_default_namespace_is_rss09x_even_when_empty)
+{
+	static const struct {
+		const char *xmlns;
+		enum feed_format want;
+	} cases[] = {
+	    {" xmlns=\"http://my.netscape.com/rdf/simple/0.9/\"", FEED_FORMAT_RSS09X},
+	    {" xmlns=\"http://purl.org/rss/1.0/\"", FEED_FORMAT_RSS10},
+	    {"", FEED_FORMAT_RSS10},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char xml[512];
+		snprintf(xml, sizeof xml,
+		         "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"%s>\n"
+		         "</rdf:RDF>",
+		         cases[i].xmlns);
+		struct pt r;
+		pt_parse(&r, xml);
+		ck_assert_msg(r.format == cases[i].want, "%s: format %d", cases[i].xmlns, r.format);
+		ck_assert_uint_eq(r.n, 0);
+		pt_free(&r);
+	}
+}
+END_TEST
+
 START_TEST(unknown_namespace_feed_is_not_atom)
 {
 	struct pt r;
@@ -113,6 +140,7 @@ static Suite *parse_conform_suite(void)
 	Suite *s = suite_create("parse_conform");
 	TCase *tc = tcase_create("dialects");
 	tcase_add_test(tc, atom_draft_namespaces_are_atom03);
+	tcase_add_test(tc, rdf_with_the_rss090_default_namespace_is_rss09x_even_when_empty);
 	tcase_add_test(tc, unknown_namespace_feed_is_not_atom);
 	tcase_add_test(tc, any_userland_namespace_is_rss);
 	tcase_add_test(tc, other_namespace_elements_are_not_rss);
