@@ -20,7 +20,7 @@
  *   a new block there (up to the next block's lo).  Lines of a block lie
  *   back to back: an unfiltered subscriber queues the rest of a block as
  *   one reference to it.  Blocks are refcounted (the cache, the filling
- *   step, every output buffer chain that refers to one).  A subscriber
+ *   step, every queued segment that refers to one).  A subscriber
  *   with a feed filter that replays behind the cache reads the store
  *   directly, with its filter.
  * - Output: each client has its own queue of segments (block runs by
