@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -91,6 +92,30 @@ static inline void nh_start(struct nh *h, const struct notify_limits *lim)
 	ck_assert_ptr_nonnull(h->n);
 	ck_assert_msg(notify_listen_path(h->n, h->sock, 0660, err, sizeof err) == 0, "%s", err);
 	h->now = 1700000000;
+}
+
+/*
+ * Whether this kernel and sandbox let a page go by reference into a pipe
+ * (vmsplice) and from there into a UNIX socket (splice): the tests' own
+ * check, to compare with notify_zero_copy().
+ */
+static inline int nh_kernel_zero_copy(void)
+{
+	int p[2], sv[2], ok = 0;
+	static char page[4096] __attribute__((aligned(4096))) = "z";
+	char back = 0;
+	struct iovec v = {page, 1};
+	if (pipe(p))
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0) {
+		ok = vmsplice(p[1], &v, 1, 0) == 1 && splice(p[0], NULL, sv[0], NULL, 1, 0) == 1 &&
+		     read(sv[1], &back, 1) == 1 && back == 'z';
+		close(sv[0]);
+		close(sv[1]);
+	}
+	close(p[0]);
+	close(p[1]);
+	return ok;
 }
 
 static inline void nh_stop(struct nh *h)

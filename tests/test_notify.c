@@ -688,8 +688,8 @@ START_TEST(lines_arrive_whole_after_their_blocks_are_dropped_unread)
 	notify_limits_default(&l);
 	l.zero_copy = _i == 0;
 	nh_start(&h, &l);
-	ck_assert_msg(notify_zero_copy(h.n) == l.zero_copy,
-	              "vmsplice/splice into a UNIX socket refused on this machine?");
+	/* where the kernel refuses vmsplice/splice, both runs copy */
+	ck_assert(notify_zero_copy(h.n) == (l.zero_copy && nh_kernel_zero_copy()));
 	int64_t big = nh_feed(&h, "https://example.org/big.xml");
 	int64_t few = nh_feed(&h, "https://example.org/few.xml");
 	struct nh_client *all = nh_sub(&h, "{\"op\":\"sub\"}");

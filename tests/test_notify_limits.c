@@ -376,7 +376,8 @@ END_TEST
 START_TEST(connections_get_a_pipe_only_when_they_subscribe)
 {
 	nh_start(&h, NULL);
-	ck_assert(notify_zero_copy(h.n));
+	int pipe_fds = nh_kernel_zero_copy() ? 2 : 0; /* no pipes where the kernel refuses */
+	ck_assert(notify_zero_copy(h.n) == (pipe_fds != 0));
 	int before = tu_open_fds();
 	struct nh_client *c = nh_connect(&h), *d = nh_connect(&h);
 	nh_hello(&h, c);
@@ -385,7 +386,7 @@ START_TEST(connections_get_a_pipe_only_when_they_subscribe)
 	ck_assert_int_eq(tu_open_fds() - before, 2 * 2);
 	nh_send(c, "{\"op\":\"sub\"}\n");
 	nh_expect_live(&h, c, 0);
-	ck_assert_int_eq(tu_open_fds() - before, 2 * 2 + 2); /* c's pipe */
+	ck_assert_int_eq(tu_open_fds() - before, 2 * 2 + pipe_fds); /* c's pipe */
 	nh_close(c);
 	nh_close(d);
 }
