@@ -168,7 +168,6 @@ struct notify {
 	size_t cache_lines, cache_bytes;
 	uint64_t cache_clock;
 	struct buf scratch;
-	bool zero_copy;       /* lim.zero_copy, and this kernel and sandbox allow it */
 	bool zero_copy_works; /* notify_zero_copy_works() at start */
 };
 
@@ -732,7 +731,7 @@ static void notify_client_size_buffers(struct notify_client *c)
  */
 static void notify_client_pipe(struct notify_client *c)
 {
-	if (!c->n->zero_copy || c->pipe[1] >= 0)
+	if (!notify_zero_copy(c->n) || c->pipe[1] >= 0)
 		return;
 	if (pipe2(c->pipe, O_NONBLOCK | O_CLOEXEC)) {
 		notify_logf(c->n, 4, "client %" PRIu64 ": no pipe (%s): its output is copied",
@@ -949,7 +948,7 @@ static int notify_cache_fill(struct notify *n, int64_t cursor, struct notify_blo
 	                                : NULL;
 	if (lines)
 		bl->lines = lines;
-	if (n->zero_copy)
+	if (notify_zero_copy(n))
 		notify_block_seal(bl);
 	if (bl->hi == bl->lo || notify_cache_insert(n, bl)) {
 		notify_block_unref(bl);
@@ -1709,9 +1708,9 @@ struct notify *notify_new(struct event_base *base, struct store *store,
 		return NULL;
 	}
 	n->zero_copy_works = notify_zero_copy_works();
-	n->zero_copy = n->lim.zero_copy && n->zero_copy_works;
 	notify_logf(n, 7, "subscriber output: %s",
-	            n->zero_copy       ? "zero-copy (vmsplice and splice through a pipe per client)"
+	            notify_zero_copy(n)
+	                ? "zero-copy (vmsplice and splice through a pipe per client)"
 	            : n->lim.zero_copy ? "copied (vmsplice/splice refused here)"
 	                               : "copied (zero_copy = no)");
 	return n;
@@ -1740,7 +1739,6 @@ void notify_set_limits(struct notify *n, const struct notify_limits *l)
 	int64_t stall = n->lim.stall_timeout_ms;
 	n->lim = *l;
 	notify_limits_sane(&n->lim);
-	n->zero_copy = n->lim.zero_copy && n->zero_copy_works; /* for new clients and blocks */
 	notify_cache_trim(n, NULL);
 	TAILQ_FOREACH(c, &n->clients, entry)
 	if (!(c->flags & NC_GONE))
@@ -1754,7 +1752,7 @@ size_t notify_cache_bytes(const struct notify *n)
 
 bool notify_zero_copy(const struct notify *n)
 {
-	return n->zero_copy;
+	return n->lim.zero_copy && n->zero_copy_works; /* for new clients and blocks */
 }
 
 size_t notify_client_count(const struct notify *n)

@@ -228,23 +228,29 @@ static inline void nh_send(struct nh_client *c, const char *text)
 	}
 }
 
-/* Reads what is available.  Returns the bytes read (0 at EOF or when none). */
-static inline size_t nh_pull(struct nh_client *c)
+/* Reads what is available, max bytes at most.  Returns the bytes read (0
+ * at EOF or when none). */
+static inline size_t nh_pull_max(struct nh_client *c, size_t max)
 {
 	if (c->eof)
 		return 0;
-	if (c->cap - c->len < 65536 + 1) {
-		c->cap = (c->cap + 65536 + 1) * 2;
+	if (c->cap - c->len < max + 1) {
+		c->cap = (c->cap + max + 1) * 2;
 		c->buf = realloc(c->buf, c->cap);
 		ck_assert_ptr_nonnull(c->buf);
 	}
-	ssize_t r = read(c->fd, c->buf + c->len, c->cap - c->len - 1);
+	ssize_t r = read(c->fd, c->buf + c->len, max);
 	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
 		c->eof = 1;
 	if (r <= 0)
 		return 0;
 	c->len += (size_t)r;
 	return (size_t)r;
+}
+
+static inline size_t nh_pull(struct nh_client *c)
+{
+	return nh_pull_max(c, 65536);
 }
 
 /* The next line (malloc'd, without LF), driving the loop; NULL at EOF. */
