@@ -59,6 +59,7 @@ struct shared {
 struct sub_result {
 	double first_recv, last_recv;
 	size_t events;
+	size_t reads, bytes; /* read(2) calls that returned data, and their bytes */
 	int ok;
 };
 
@@ -149,6 +150,8 @@ static void subscriber(const char *path, size_t idx, const char *req, int record
 			_exit(2);
 		double now = mono();
 		have += (size_t)r;
+		res->reads++;
+		res->bytes += (size_t)r;
 		char *line = buf, *nl;
 		while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
 			if (!strncmp(line, "{\"ev\":\"item\"", 12)) {
@@ -307,6 +310,27 @@ static struct run_out run_stats(double start)
 	return o;
 }
 
+/* How far apart the readers are: the bytes the furthest reader has read
+ * beyond the one furthest behind, sampled while none has finished. */
+static double g_spread_sum, g_spread_max;
+static size_t g_spread_n;
+static void spread_sample(void)
+{
+	size_t lo = SIZE_MAX, hi = 0;
+	for (size_t i = 0; i < g_subs; i++) {
+		if (g_res[i].ok)
+			return;
+		lo = g_res[i].bytes < lo ? g_res[i].bytes : lo;
+		hi = g_res[i].bytes > hi ? g_res[i].bytes : hi;
+	}
+	if (!lo)
+		return;
+	double d = (double)(hi - lo);
+	g_spread_sum += d;
+	g_spread_max = d > g_spread_max ? d : g_spread_max;
+	g_spread_n++;
+}
+
 static double tv_s(struct timeval tv)
 {
 	return (double)tv.tv_sec + tv.tv_usec / 1e6;
@@ -318,9 +342,19 @@ static void server_cpu(const struct rusage *from, double wall)
 {
 	struct rusage now;
 	getrusage(RUSAGE_SELF, &now);
-	printf("%-34s server CPU %.2f s user + %.2f s sys in %.2f s\n", "",
-	       tv_s(now.ru_utime) - tv_s(from->ru_utime), tv_s(now.ru_stime) - tv_s(from->ru_stime),
-	       wall);
+	size_t reads = 0, bytes = 0;
+	for (size_t i = 0; i < g_subs; i++) {
+		reads += g_res[i].reads;
+		bytes += g_res[i].bytes;
+	}
+	printf("%-34s server CPU %.2f s user + %.2f s sys in %.2f s; readers: %.0f KiB a read, "
+	       "%.0f KiB apart (mean; at most %.0f)\n",
+	       "", tv_s(now.ru_utime) - tv_s(from->ru_utime),
+	       tv_s(now.ru_stime) - tv_s(from->ru_stime), wall,
+	       reads ? (double)bytes / (double)reads / 1024 : 0.0,
+	       g_spread_n ? g_spread_sum / (double)g_spread_n / 1024 : 0.0, g_spread_max / 1024);
+	g_spread_sum = g_spread_max = 0;
+	g_spread_n = 0;
 }
 
 /* One scenario in a fresh process; prints one result line. */
@@ -353,6 +387,8 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
 	lim.max_clients = g_subs + 8;
 	lim.heartbeat_ms = 0;
 	lim.zero_copy = g_zero_copy;
+	if (getenv("REPLAY_BATCH"))
+		lim.replay_batch = (size_t)atol(getenv("REPLAY_BATCH"));
 	struct notify *n = notify_new(base, st, &lim, NULL, NULL);
 	char err[256];
 	if (!n || notify_listen_path(n, sock, 0600, err, sizeof err)) {
@@ -407,6 +443,7 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
 		struct timeval tv = {0, 1000};
 		event_base_loopexit(base, &tv);
 		event_base_dispatch(base);
+		spread_sample();
 		finished = 0;
 		for (size_t i = 0; i < g_subs; i++)
 			finished += g_res[i].ok;
@@ -598,6 +635,8 @@ static void scenario_floor_splice(const char *dir, const char *label)
 	int src[2], devnull = open("/dev/null", O_WRONLY);
 	int(*sp)[2] = calloc(g_subs, sizeof *sp);
 	size_t *queued = calloc(g_subs, sizeof *queued), pcap = (size_t)1 << 20;
+	if (getenv("BENCH_PIPE_KIB")) /* V and Z with other pipes than 1 MiB */
+		pcap = (size_t)atol(getenv("BENCH_PIPE_KIB")) << 10;
 	if (!sp || !queued || pipe2(src, O_NONBLOCK) ||
 	    fcntl(src[1], F_SETPIPE_SZ, (int)pcap) < 0 || devnull < 0)
 		exit(1);
@@ -659,6 +698,7 @@ static void scenario_floor_splice(const char *dir, const char *label)
 			pf[i].events = sent[i] < queued[i] ? POLLOUT : 0;
 		if (poll(pf, g_subs, wait_ms > 0 ? wait_ms : 0) < 0)
 			break;
+		spread_sample();
 		for (size_t i = 0; i < g_subs; i++) {
 			if (!(pf[i].revents & POLLOUT))
 				continue;
