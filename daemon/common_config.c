@@ -111,6 +111,7 @@ static const struct cfg_key cfg_global_keys[] = {
 	G(event_cache, CFG_SIZE, 0, 1 * GiB),
 	G(event_cache_events, CFG_COUNT, 0, 10000000),
 	G(zero_copy, CFG_BOOL, 0, 1),
+	G(replay_pack, CFG_BOOL, 0, 1),
 
 	G(shutdown_timeout, CFG_DURATION, 1, 10 * MIN),
 	G(log_level, CFG_LOGLEVEL, 0, 0),
@@ -225,6 +226,7 @@ void config_defaults(struct config *c)
 	c->event_cache = 32 * MiB;
 	c->event_cache_events = 32768;
 	c->zero_copy = true;
+	c->replay_pack = true;
 
 	c->shutdown_timeout = 10;
 	c->log_level = CONFIG_LOG_INFO;

@@ -478,6 +478,8 @@ static void daemon_notify_limits(const struct config *c, struct notify_limits *l
 	l->cache_bytes = c->event_cache;
 	l->cache_events = c->event_cache_events;
 	l->zero_copy = c->zero_copy;
+	if (!c->replay_pack)
+		l->pack_wait_ms = 0; /* else notify's default */
 }
 
 static int daemon_notify_start(struct daemon *d, int inherited_fd)

@@ -62,6 +62,8 @@ enum {
 	NC_GONE = 1 << 3,        /* to be freed by the reap event */
 	NC_READ_PAUSED = 1 << 4, /* requests not read while the output is full */
 	NC_EOF = 1 << 5,         /* the client shut down its sending side */
+	NC_HELD = 1 << 6,        /* replaying ahead of its pack: waits (notify_client_held) */
+	NC_UNPACED = 1 << 7,     /* replays at its own pace, outside the pack */
 };
 
 /*
@@ -98,6 +100,10 @@ struct notify_client {
 	char *live_id; /* raw JSON of the sub's "id", echoed in "live" */
 	struct timeval last_queued;
 	struct timeval last_drained; /* the kernel last took some of its output */
+	struct timeval held_since;   /* NC_HELD since */
+	struct timeval empty_since;  /* its output was last emptied (pack pacing) */
+	struct timeval paced_since;  /* it subscribed */
+	int64_t starved_ms;          /* held with nothing to send, in all */
 };
 TAILQ_HEAD(notify_clients, notify_client);
 
@@ -157,6 +163,7 @@ struct notify {
 	size_t nconns;   /* all */
 	uint64_t next_id;
 	struct event *reap;
+	struct event *pace; /* lets held clients go on (notify_pace_cb) */
 	bool shutting_down;
 
 	/* The cache of serialized event lines: blocks sorted by seq, none
@@ -219,6 +226,14 @@ static size_t notify_outlen(const struct notify_client *c)
 	return c->queued + c->in_pipe;
 }
 
+/* Its output has been full for a while: it must not hold the cache, nor
+ * its pack, for everybody. */
+static bool notify_stalled(const struct notify_client *c)
+{
+	return notify_outlen(c) >= c->n->lim.output_limit / 2 &&
+	       notify_ms_since(c->n, &c->last_drained) > NOTIFY_STALLED_MS;
+}
+
 static void notify_cursor_key(struct cjson_w *w, struct notify *n, const char *key, int64_t seq)
 {
 	char cur[STORE_CURSOR_MAX];
@@ -238,6 +253,7 @@ void notify_limits_default(struct notify_limits *l)
 	l->cache_events = 32768;
 	l->cache_bytes = 32u << 20;
 	l->zero_copy = true;
+	l->pack_wait_ms = 50;
 }
 
 static void notify_limits_sane(struct notify_limits *l)
@@ -256,6 +272,8 @@ static void notify_limits_sane(struct notify_limits *l)
 		l->stall_timeout_ms = 1;
 	if (l->heartbeat_ms < 0)
 		l->heartbeat_ms = 0;
+	if (l->pack_wait_ms < 0)
+		l->pack_wait_ms = 0;
 }
 
 /* ---------------------------------------------------------------- the cache */
@@ -335,8 +353,7 @@ static int64_t notify_min_cursor(struct notify *n)
 	{
 		if ((c->flags & (NC_SUBSCRIBED | NC_CLOSING)) != NC_SUBSCRIBED || c->cursor >= low)
 			continue;
-		if (notify_outlen(c) >= n->lim.output_limit / 2 &&
-		    notify_ms_since(n, &c->last_drained) > NOTIFY_STALLED_MS)
+		if (notify_stalled(c))
 			continue;
 		low = c->cursor;
 	}
@@ -1098,15 +1115,130 @@ static int notify_read_step(struct notify_client *c)
 	return c->cursor > before ? 0 : -1;
 }
 
+/*
+ * Subscribers replaying at once (a hundred after a restart, say) move as a
+ * pack: one that is more than replay_batch events ahead of the pack's
+ * slowest (and further than that from the head) waits for it.  Each
+ * reader then copies pages that the others have just read, from the
+ * processor's cache: left to the scheduler's luck, readers drift tens of
+ * megabytes apart and every copy comes from memory (bench/notify, 100
+ * subscribers replaying 1.4 KB lines: 21 MB apart and 37k events/s each;
+ * as a pack, about 1 MB and 45-49k).  A waiting client's reader sleeps
+ * once it has read what it has, and leaves the processor to those behind,
+ * which catch up within milliseconds: in that benchmark a subscriber
+ * waits with nothing to send for 2-5 % of its replay.  One that waits
+ * with nothing to send for more than a quarter of the time since it
+ * subscribed (and for pack_wait_ms at least) is held back by a reader slow
+ * by itself: it leaves the pack and replays at its own pace.  A live
+ * subscriber never waits (latency), and a stalled one is not waited for
+ * (notify_stalled).
+ */
+static bool notify_paced(const struct notify_client *c)
+{
+	return c->n->lim.pack_wait_ms > 0 &&
+	       (c->flags & (NC_SUBSCRIBED | NC_CLOSING | NC_UNPACED)) == NC_SUBSCRIBED;
+}
+
+/* The paced client furthest behind (not a stalled one), or NULL. */
+static struct notify_client *notify_pack_tail(struct notify *n)
+{
+	struct notify_client *c, *tail = NULL;
+	TAILQ_FOREACH(c, &n->clients, entry)
+	{
+		if (notify_paced(c) && (!tail || c->cursor < tail->cursor) && !notify_stalled(c))
+			tail = c;
+	}
+	return tail;
+}
+
+static void notify_pace_arm(struct notify *n, int64_t ms)
+{
+	if (!evtimer_pending(n->pace, NULL)) {
+		struct timeval tv = notify_tv(ms > 0 ? ms : 1);
+		evtimer_add(n->pace, &tv);
+	}
+}
+
+/* How long c has been waiting with nothing to send, this time. */
+static int64_t notify_starving_ms(const struct notify_client *c)
+{
+	if (!(c->flags & NC_HELD) || notify_outlen(c))
+		return 0;
+	const struct timeval *t =
+	    timercmp(&c->empty_since, &c->held_since, >) ? &c->empty_since : &c->held_since;
+	int64_t ms = notify_ms_since(c->n, t);
+	return ms > 0 ? ms : 0;
+}
+
+static void notify_client_unhold(struct notify_client *c)
+{
+	c->starved_ms += notify_starving_ms(c);
+	c->flags &= ~NC_HELD;
+}
+
+/* Whether c waits for its pack now. */
+static bool notify_client_held(struct notify_client *c)
+{
+	struct notify *n = c->n;
+	int64_t w = (int64_t)n->lim.replay_batch;
+	struct notify_client *tail;
+	if (!notify_paced(c) || (c->flags & NC_LIVE) || n->head - c->cursor <= w ||
+	    !(tail = notify_pack_tail(n)) || c->cursor - tail->cursor <= w) {
+		notify_client_unhold(c);
+		return false;
+	}
+	if (!(c->flags & NC_HELD)) {
+		c->flags |= NC_HELD;
+		event_base_gettimeofday_cached(n->base, &c->held_since);
+		notify_pace_arm(n, n->lim.pack_wait_ms);
+	}
+	int64_t starved = c->starved_ms + notify_starving_ms(c);
+	if (starved < n->lim.pack_wait_ms || starved * 4 <= notify_ms_since(n, &c->paced_since))
+		return true;
+	notify_logf(n, 7,
+	            "client %" PRIu64 ": replays at its own pace (it waited %" PRId64
+	            " ms for client %" PRIu64 ")",
+	            c->id, starved, tail->id);
+	notify_client_unhold(c);
+	c->flags |= NC_UNPACED;
+	return false;
+}
+
+/* A paced client moved on (maybe the pack's tail), or a wait ran out:
+ * held clients look again. */
+static void notify_pace_cb(evutil_socket_t fd, short what, void *ud)
+{
+	struct notify *n = ud;
+	struct notify_client *c;
+	(void)fd;
+	(void)what;
+	TAILQ_FOREACH(c, &n->clients, entry)
+	{
+		if ((c->flags & (NC_HELD | NC_GONE)) == NC_HELD)
+			notify_client_pump(c);
+	}
+	TAILQ_FOREACH(c, &n->clients, entry)
+	{
+		if ((c->flags & (NC_HELD | NC_GONE)) == NC_HELD)
+			notify_pace_arm(n, n->lim.pack_wait_ms);
+	}
+}
+
 static void notify_client_pump(struct notify_client *c)
 {
 	struct notify *n = c->n;
 	if ((c->flags & (NC_SUBSCRIBED | NC_CLOSING)) != NC_SUBSCRIBED)
 		return;
+	int64_t before = c->cursor;
+	bool held = false;
 	while (c->cursor < n->head && notify_outlen(c) < n->lim.output_limit &&
-	       !(c->flags & NC_CLOSING))
+	       !(c->flags & NC_CLOSING) && !(held = notify_client_held(c)))
 		if (notify_read_step(c))
 			return;
+	if (!held) /* it is not waiting (any more): busy sending, or at the head */
+		notify_client_unhold(c);
+	if (c->cursor > before && notify_paced(c))
+		event_active(n->pace, EV_TIMEOUT, 0);
 	if (!(c->flags & NC_LIVE) && c->cursor >= n->head && !(c->flags & NC_CLOSING)) {
 		c->flags |= NC_LIVE;
 		notify_client_marker(c, "live", c->live_id);
@@ -1254,8 +1386,10 @@ static void notify_client_writecb(evutil_socket_t fd, short what, void *ud)
 		if (notify_outlen(c))
 			c->outq = notify_outq(c);
 	}
-	if (!notify_outlen(c))
+	if (!notify_outlen(c)) {
 		event_del(c->wev);
+		event_base_gettimeofday_cached(n->base, &c->empty_since);
+	}
 	if (notify_outlen(c) <= n->lim.output_limit / 2)
 		notify_client_drained(c);
 }
@@ -1404,6 +1538,8 @@ static void notify_subscribe(struct notify_client *c, const struct cjson *req,
 	c->nfeeds = nf;
 	c->cursor = cursor;
 	c->flags |= NC_SUBSCRIBED;
+	event_base_gettimeofday_cached(n->base, &c->paced_since);
+	c->empty_since = c->paced_since;
 	notify_client_pipe(c);
 	notify_logf(n, 7, "client %" PRIu64 ": sub after %" PRId64 " (%zu feeds)", c->id, cursor,
 	            nf);
@@ -1703,7 +1839,8 @@ struct notify *notify_new(struct event_base *base, struct store *store,
 	n->epoch_len = strlen(n->epoch);
 	n->reap = event_new(base, -1, 0, notify_reap_cb, n);
 	n->listen_retry = evtimer_new(base, notify_listen_retry_cb, n);
-	if (!n->reap || !n->listen_retry || store_head(store, &n->head) != STORE_OK) {
+	n->pace = evtimer_new(base, notify_pace_cb, n);
+	if (!n->reap || !n->listen_retry || !n->pace || store_head(store, &n->head) != STORE_OK) {
 		notify_free(n);
 		return NULL;
 	}
@@ -1830,6 +1967,8 @@ void notify_free(struct notify *n)
 		event_free(n->reap);
 	if (n->listen_retry)
 		event_free(n->listen_retry);
+	if (n->pace)
+		event_free(n->pace);
 	notify_cache_clear(n);
 	free(n->blocks);
 	buf_free(&n->scratch);

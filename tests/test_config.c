@@ -90,6 +90,7 @@ START_TEST(defaults_match_the_documented_values)
 	ck_assert_uint_eq(c.event_cache, 32u << 20);
 	ck_assert_uint_eq(c.event_cache_events, 32768);
 	ck_assert(c.zero_copy);
+	ck_assert(c.replay_pack);
 	ck_assert_uint_eq(c.retain_items, 1000);
 	ck_assert_uint_eq(c.retain_days, 0);
 	ck_assert_uint_eq(c.retain_batch, 1000);
@@ -303,6 +304,15 @@ END_TEST
 START_TEST(empty_value_is_refused)
 {
 	refused("interval =\n", 1, "missing value");
+}
+END_TEST
+
+START_TEST(replay_pack_can_be_turned_off)
+{
+	struct config c;
+	accepted(&c, "replay_pack = no\n");
+	ck_assert(!c.replay_pack);
+	config_free(&c);
 }
 END_TEST
 
@@ -1059,6 +1069,7 @@ int main(void)
 	tcase_add_test(tc, negative_number_is_refused);
 	tcase_add_test(tc, empty_value_is_refused);
 	tcase_add_test(tc, zero_copy_can_be_turned_off);
+	tcase_add_test(tc, replay_pack_can_be_turned_off);
 	tcase_add_test(tc, bad_boolean_is_refused);
 	tcase_add_test(tc, bad_mode_is_refused);
 	tcase_add_test(tc, bad_log_level_is_refused);

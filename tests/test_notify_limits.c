@@ -589,6 +589,154 @@ START_TEST(reload_with_other_cache_and_batch_sizes_loses_nothing)
 }
 END_TEST
 
+/* ---- pack_wait_ms: replaying subscribers move as a pack ---- */
+
+static void pack(struct notify_limits *l)
+{
+	l->output_limit = 64 << 10;
+	l->replay_batch = 64;
+	l->pack_wait_ms = 60 * 1000; /* the slow reader below never outwaits it */
+}
+
+static void pack_short_wait(struct notify_limits *l)
+{
+	pack(l);
+	l->pack_wait_ms = 50;
+}
+
+/* Lines read so far (counted from *scanned on; the bytes are kept). */
+static size_t lines_read(struct nh_client *c, size_t *scanned, size_t *lines)
+{
+	for (size_t i = *scanned; i < c->len; i++)
+		*lines += c->buf[i] == '\n';
+	*scanned = c->len;
+	return *lines;
+}
+
+struct pack_reader {
+	struct nh_client *c;
+	size_t scanned, lines;
+};
+
+/* One turn: the loop runs, slow takes at most slow_bytes, fast all it can. */
+static void pack_turn(struct pack_reader *slow, size_t slow_bytes, struct pack_reader *fast)
+{
+	nh_spin(&h);
+	nh_pull_max(slow->c, slow_bytes);
+	while (nh_pull(fast->c))
+		;
+	lines_read(slow->c, &slow->scanned, &slow->lines);
+	lines_read(fast->c, &fast->scanned, &fast->lines);
+}
+
+/* Both got every item from 1 to head, then live. */
+static void pack_expect_all(struct pack_reader *r, size_t n, int64_t head)
+{
+	for (size_t i = 0; i < n; i++) {
+		double deadline = nh_clock() + NH_DEADLINE_S;
+		while (r[i].lines < (size_t)head + 1) {
+			nh_spin(&h);
+			nh_pull(r[i].c);
+			lines_read(r[i].c, &r[i].scanned, &r[i].lines);
+			ck_assert(nh_clock() < deadline);
+		}
+		for (int64_t s = 1; s <= head; s++)
+			nh_expect_item(&h, r[i].c, s);
+		nh_expect_live(&h, r[i].c, head);
+		nh_close(r[i].c);
+	}
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec t = {0, ms * 1000000};
+	nanosleep(&t, NULL);
+}
+
+/*
+ * Two subscribers replay 6000 events (about 1.7 MB) from oldest; one
+ * takes 16 KiB a turn, the other all it can.  The fast one waits for the
+ * slow one: it is never more than a replay batch, the slow one's output
+ * (64 KiB queued, its pipe and socket buffer) and a batch of slack ahead,
+ * some 1100 events; unpaced, it would have everything at once.
+ */
+START_TEST(replaying_subscriber_waits_for_the_slowest_of_its_pack)
+{
+	start(pack);
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml"), head = 0;
+	for (int i = 0; i < 6; i++)
+		head = nh_commit(&h, feed, 1000);
+	struct pack_reader r[2] = {{nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0},
+	                           {nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0}};
+	size_t lead = 0;
+	double deadline = nh_clock() + NH_DEADLINE_S;
+	while (r[0].lines < (size_t)head + 1) {
+		pack_turn(&r[0], 16 << 10, &r[1]);
+		if (r[1].lines > r[0].lines && r[1].lines - r[0].lines > lead)
+			lead = r[1].lines - r[0].lines;
+		ck_assert(nh_clock() < deadline);
+	}
+	ck_assert_msg(lead <= (size_t)head / 3, "the fast reader ran %zu events ahead", lead);
+	pack_expect_all(r, 2, head);
+}
+END_TEST
+
+/*
+ * The same, but the slow one takes 4 KiB a millisecond, and the others
+ * wait for it 50 ms at most: then it replays at its own pace, and the fast
+ * one has everything while the slow one has read less than half.
+ */
+START_TEST(subscriber_slow_by_itself_leaves_the_pack_after_pack_wait)
+{
+	start(pack_short_wait);
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml"), head = 0;
+	for (int i = 0; i < 6; i++)
+		head = nh_commit(&h, feed, 1000);
+	struct pack_reader r[2] = {{nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0},
+	                           {nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0}};
+	double deadline = nh_clock() + NH_DEADLINE_S;
+	while (r[1].lines < (size_t)head + 1) {
+		pack_turn(&r[0], 4 << 10, &r[1]);
+		pause_ms(1);
+		ck_assert(nh_clock() < deadline);
+	}
+	ck_assert_msg(r[0].lines < (size_t)head / 2, "the fast reader waited: the slow one had %zu",
+	              r[0].lines);
+	pack_expect_all(r, 2, head);
+}
+END_TEST
+
+/*
+ * A live subscriber never waits for a replaying one: a batch of three
+ * replay batches committed at once reaches it while the replaying reader
+ * (taking 4 KiB a turn, with the others allowed to wait a minute for it)
+ * has read less than half of its backlog.
+ */
+START_TEST(live_subscriber_never_waits_for_a_replaying_one)
+{
+	start(pack);
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml"), head = 0;
+	for (int i = 0; i < 6; i++)
+		head = nh_commit(&h, feed, 1000);
+	struct pack_reader r[2] = {{nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0},
+	                           {nh_sub(&h, "{\"op\":\"sub\"}"), 0, 0}};
+	nh_expect_live(&h, r[1].c, head);
+	int64_t old = head;
+	head = nh_commit(&h, feed, 3 * (int)h.lim.replay_batch);
+	double deadline = nh_clock() + NH_DEADLINE_S;
+	while (r[1].lines < (size_t)(head - old)) {
+		pack_turn(&r[0], 4 << 10, &r[1]);
+		ck_assert(nh_clock() < deadline);
+	}
+	ck_assert_msg(r[0].lines < (size_t)old / 2, "the live reader waited: the slow one had %zu",
+	              r[0].lines);
+	for (int64_t s = old + 1; s <= head; s++)
+		nh_expect_item(&h, r[1].c, s);
+	nh_close(r[1].c);
+	pack_expect_all(r, 1, head);
+}
+END_TEST
+
 static Suite *limits_suite(void)
 {
 	Suite *s = suite_create("notify_limits");
@@ -606,6 +754,9 @@ static Suite *limits_suite(void)
 	tcase_add_loop_test(tc, reader_that_keeps_taking_a_little_is_not_dropped_as_stalled, 0, 2);
 	tcase_add_test(tc, reloads_do_not_keep_a_stalled_client_connected);
 	tcase_add_test(tc, connections_get_a_pipe_only_when_they_subscribe);
+	tcase_add_test(tc, replaying_subscriber_waits_for_the_slowest_of_its_pack);
+	tcase_add_test(tc, subscriber_slow_by_itself_leaves_the_pack_after_pack_wait);
+	tcase_add_test(tc, live_subscriber_never_waits_for_a_replaying_one);
 	tcase_add_test(tc, reload_with_other_cache_and_batch_sizes_loses_nothing);
 	tcase_add_test(tc, event_cache_never_holds_more_than_its_limit);
 	tcase_add_test(tc, event_cache_keeps_a_quarter_for_events_every_reader_passed);
