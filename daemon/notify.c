@@ -102,8 +102,8 @@ struct notify_client {
 	struct timeval last_drained; /* the kernel last took some of its output */
 	struct timeval held_since;   /* NC_HELD since */
 	struct timeval empty_since;  /* its output was last emptied (pack pacing) */
-	struct timeval paced_since;  /* it subscribed */
-	int64_t starved_ms;          /* held with nothing to send, in all */
+	struct timeval paced_since;  /* it subscribed (moved on as starved_ms decays) */
+	int64_t starved_ms;          /* held with nothing to send since paced_since */
 };
 TAILQ_HEAD(notify_clients, notify_client);
 
@@ -1127,9 +1127,10 @@ static int notify_read_step(struct notify_client *c)
  * once it has read what it has, and leaves the processor to those behind,
  * which catch up within milliseconds: in that benchmark a subscriber
  * waits with nothing to send for 2-5 % of its replay.  One that waits
- * with nothing to send for more than a quarter of the time since it
- * subscribed (and for pack_wait_ms at least) is held back by a reader slow
- * by itself: it leaves the pack and replays at its own pace.  A live
+ * with nothing to send for more than a quarter of its recent time (halved
+ * every 20 pack_wait_ms: the last second or so), and for pack_wait_ms at
+ * least, is held back by a reader slow by itself: it leaves the pack and
+ * replays at its own pace.  A live
  * subscriber never waits (latency), and a stalled one is not waited for
  * (notify_stalled).
  */
@@ -1192,8 +1193,15 @@ static bool notify_client_held(struct notify_client *c)
 		event_base_gettimeofday_cached(n->base, &c->held_since);
 		notify_pace_arm(n, n->lim.pack_wait_ms);
 	}
+	int64_t life = notify_ms_since(n, &c->paced_since);
+	if (life > 20 * n->lim.pack_wait_ms) { /* what counts is the last second or so */
+		struct timeval half = notify_tv(life / 2);
+		timeradd(&c->paced_since, &half, &c->paced_since);
+		c->starved_ms /= 2;
+		life -= life / 2;
+	}
 	int64_t starved = c->starved_ms + notify_starving_ms(c);
-	if (starved < n->lim.pack_wait_ms || starved * 4 <= notify_ms_since(n, &c->paced_since))
+	if (starved < n->lim.pack_wait_ms || starved * 4 <= life)
 		return true;
 	notify_logf(n, 7,
 	            "client %" PRIu64 ": replays at its own pace (it waited %" PRId64
