@@ -164,6 +164,10 @@ struct notify {
 	uint64_t next_id;
 	struct event *reap;
 	struct event *pace; /* lets held clients go on (notify_pace_cb) */
+	bool tail_valid;    /* notify_pack_tail's last answer, computed at tail_at */
+	int64_t tail_cursor;
+	uint64_t tail_id;
+	struct timeval tail_at;
 	bool shutting_down;
 
 	/* The cache of serialized event lines: blocks sorted by seq, none
@@ -1140,16 +1144,32 @@ static bool notify_paced(const struct notify_client *c)
 	       (c->flags & (NC_SUBSCRIBED | NC_CLOSING | NC_UNPACED)) == NC_SUBSCRIBED;
 }
 
-/* The paced client furthest behind (not a stalled one), or NULL. */
-static struct notify_client *notify_pack_tail(struct notify *n)
+/*
+ * The cursor of the paced client furthest behind (not a stalled one) in
+ * *low and its id in *id; false when there is none.  Kept until a paced
+ * client moves on (notify_client_pump) or the loop turns: a hundred
+ * waiting clients ask for it at every turn.
+ */
+static bool notify_pack_tail(struct notify *n, int64_t *low, uint64_t *id)
 {
-	struct notify_client *c, *tail = NULL;
-	TAILQ_FOREACH(c, &n->clients, entry)
-	{
-		if (notify_paced(c) && (!tail || c->cursor < tail->cursor) && !notify_stalled(c))
-			tail = c;
+	struct timeval now;
+	event_base_gettimeofday_cached(n->base, &now);
+	if (!n->tail_valid || timercmp(&now, &n->tail_at, !=)) {
+		struct notify_client *c, *tail = NULL;
+		TAILQ_FOREACH(c, &n->clients, entry)
+		{
+			if (notify_paced(c) && (!tail || c->cursor < tail->cursor) &&
+			    !notify_stalled(c))
+				tail = c;
+		}
+		n->tail_cursor = tail ? tail->cursor : INT64_MAX;
+		n->tail_id = tail ? tail->id : 0;
+		n->tail_at = now;
+		n->tail_valid = true;
 	}
-	return tail;
+	*low = n->tail_cursor;
+	*id = n->tail_id;
+	return n->tail_cursor != INT64_MAX;
 }
 
 static void notify_pace_arm(struct notify *n, int64_t ms)
@@ -1182,9 +1202,10 @@ static bool notify_client_held(struct notify_client *c)
 {
 	struct notify *n = c->n;
 	int64_t w = (int64_t)n->lim.replay_batch;
-	struct notify_client *tail;
+	int64_t low;
+	uint64_t tail;
 	if (!notify_paced(c) || (c->flags & NC_LIVE) || n->head - c->cursor <= w ||
-	    !(tail = notify_pack_tail(n)) || c->cursor - tail->cursor <= w) {
+	    !notify_pack_tail(n, &low, &tail) || c->cursor - low <= w) {
 		notify_client_unhold(c);
 		return false;
 	}
@@ -1206,7 +1227,7 @@ static bool notify_client_held(struct notify_client *c)
 	notify_logf(n, 7,
 	            "client %" PRIu64 ": replays at its own pace (it waited %" PRId64
 	            " ms for client %" PRIu64 ")",
-	            c->id, starved, tail->id);
+	            c->id, starved, tail);
 	notify_client_unhold(c);
 	c->flags |= NC_UNPACED;
 	return false;
@@ -1245,8 +1266,10 @@ static void notify_client_pump(struct notify_client *c)
 			return;
 	if (!held) /* it is not waiting (any more): busy sending, or at the head */
 		notify_client_unhold(c);
-	if (c->cursor > before && notify_paced(c))
+	if (c->cursor > before && notify_paced(c)) {
+		n->tail_valid = false;
 		event_active(n->pace, EV_TIMEOUT, 0);
+	}
 	if (!(c->flags & NC_LIVE) && c->cursor >= n->head && !(c->flags & NC_CLOSING)) {
 		c->flags |= NC_LIVE;
 		notify_client_marker(c, "live", c->live_id);
