@@ -23,9 +23,15 @@
  *        (defaults /tmp 100000 100 100 10 ABCF 1 1200; scenario C replays the
  *        store that A or B left, so run it after them; with ROUNDS > 1, A,
  *        B, K, F and Z alternate that many times and the medians are
- *        printed; K and D are A and C with notify's zero_copy = no, Z a
- *        tee/splice floor, V a vmsplice/splice floor: each runs only when
- *        named)
+ *        printed; K and D are A and C with notify's zero_copy = no, P is C
+ *        with replay_pack = no, Z a tee/splice floor, V a vmsplice/splice
+ *        floor: each runs only when named)
+ * Each run also prints the server's CPU time, the readers' mean bytes per
+ * read(2) and how far apart they are (the bytes the furthest has read
+ * beyond the one furthest behind, sampled while all read).  For
+ * experiments: BENCH_READ_KIB caps each read(2) of the readers,
+ * BENCH_PIPE_KIB sets the Z and V floors' pipes (1 MiB), REPLAY_BATCH
+ * feedd's replay_batch.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -78,7 +84,9 @@ static struct run_out *g_out; /* the current run's slot */
 
 static size_t g_content = 1200; /* bytes of each item's content */
 static bool g_vmsplice;
+static size_t g_read_max;       /* BENCH_READ_KIB: a reader's read(2) asks at most this */
 static bool g_zero_copy = true; /* notify's zero_copy limit (K and D: off) */
+static bool g_pack = true;      /* notify's replay_pack (P: off) */
 
 /* The content of every item: g_content bytes of text with some non-ASCII. */
 static char *bench_content(void)
@@ -145,7 +153,10 @@ static void subscriber(const char *path, size_t idx, const char *req, int record
 	float *samples = g_samples + idx * (g_n / SAMPLE_EVERY + 1);
 	struct sub_result *res = &g_res[idx];
 	while (seen < g_n) {
-		ssize_t r = read(fd, buf + have, sizeof buf - have);
+		size_t room = sizeof buf - have;
+		if (g_read_max && room > g_read_max)
+			room = g_read_max;
+		ssize_t r = read(fd, buf + have, room);
 		if (r <= 0)
 			_exit(2);
 		double now = mono();
@@ -387,6 +398,8 @@ static void scenario(const char *dir, const char *label, int stalled, int replay
 	lim.max_clients = g_subs + 8;
 	lim.heartbeat_ms = 0;
 	lim.zero_copy = g_zero_copy;
+	if (!g_pack)
+		lim.pack_wait_ms = 0;
 	if (getenv("REPLAY_BATCH"))
 		lim.replay_batch = (size_t)atol(getenv("REPLAY_BATCH"));
 	struct notify *n = notify_new(base, st, &lim, NULL, NULL);
@@ -751,6 +764,8 @@ int main(int argc, char **argv)
 	const char *which = argc > 6 ? argv[6] : "ABCF";
 	size_t rounds = argc > 7 ? strtoul(argv[7], NULL, 10) : 1;
 	g_content = argc > 8 ? strtoul(argv[8], NULL, 10) : 1200;
+	if (getenv("BENCH_READ_KIB"))
+		g_read_max = (size_t)atol(getenv("BENCH_READ_KIB")) << 10;
 	if (!g_n || !g_batch || !g_subs || g_subs > 1000 || !rounds || rounds > 100 ||
 	    g_content > 1000000)
 		return 2;
@@ -815,6 +830,10 @@ int main(int argc, char **argv)
 	}
 	if (strchr(which, 'C'))
 		run_in_child(dir, "C: replay from oldest", 0, 1);
+	g_pack = false;
+	if (strchr(which, 'P'))
+		run_in_child(dir, "P: replay, replay_pack = no", 0, 1);
+	g_pack = true;
 	g_zero_copy = false;
 	if (strchr(which, 'D'))
 		run_in_child(dir, "D: replay, zero_copy = no", 0, 1);
