@@ -164,6 +164,7 @@ struct notify {
 	uint64_t next_id;
 	struct event *reap;
 	struct event *pace; /* lets held clients go on (notify_pace_cb) */
+	size_t nheld;       /* clients with NC_HELD */
 	bool tail_valid;    /* notify_pack_tail's last answer, computed at tail_at */
 	int64_t tail_cursor;
 	uint64_t tail_id;
@@ -1193,8 +1194,11 @@ static int64_t notify_starving_ms(const struct notify_client *c)
 
 static void notify_client_unhold(struct notify_client *c)
 {
+	if (!(c->flags & NC_HELD))
+		return;
 	c->starved_ms += notify_starving_ms(c);
 	c->flags &= ~NC_HELD;
+	c->n->nheld--;
 }
 
 /* Whether c waits for its pack now. */
@@ -1211,6 +1215,7 @@ static bool notify_client_held(struct notify_client *c)
 	}
 	if (!(c->flags & NC_HELD)) {
 		c->flags |= NC_HELD;
+		n->nheld++;
 		event_base_gettimeofday_cached(n->base, &c->held_since);
 		notify_pace_arm(n, n->lim.pack_wait_ms);
 	}
@@ -1246,11 +1251,8 @@ static void notify_pace_cb(evutil_socket_t fd, short what, void *ud)
 		if ((c->flags & (NC_HELD | NC_GONE)) == NC_HELD)
 			notify_client_pump(c);
 	}
-	TAILQ_FOREACH(c, &n->clients, entry)
-	{
-		if ((c->flags & (NC_HELD | NC_GONE)) == NC_HELD)
-			notify_pace_arm(n, n->lim.pack_wait_ms);
-	}
+	if (n->nheld)
+		notify_pace_arm(n, n->lim.pack_wait_ms);
 }
 
 static void notify_client_pump(struct notify_client *c)
@@ -1268,7 +1270,8 @@ static void notify_client_pump(struct notify_client *c)
 		notify_client_unhold(c);
 	if (c->cursor > before && notify_paced(c)) {
 		n->tail_valid = false;
-		event_active(n->pace, EV_TIMEOUT, 0);
+		if (n->nheld)
+			event_active(n->pace, EV_TIMEOUT, 0);
 	}
 	if (!(c->flags & NC_LIVE) && c->cursor >= n->head && !(c->flags & NC_CLOSING)) {
 		c->flags |= NC_LIVE;
@@ -1306,6 +1309,7 @@ static void notify_client_gone(struct notify_client *c)
 		return;
 	if (!(c->flags & NC_CLOSING))
 		c->n->nclients--;
+	notify_client_unhold(c); /* nobody waits for it to be re-pumped */
 	c->flags |= NC_GONE | NC_CLOSING;
 	bufferevent_disable(c->bev, EV_READ);
 	event_del(c->wev);

@@ -319,7 +319,7 @@ START_TEST(reader_that_keeps_taking_a_little_is_not_dropped_as_stalled)
 	size_t took = 0;
 	while (nh_clock() < end && notify_connection_count(h.n) == 1) {
 		head = nh_commit(&h, feed, 100); /* more than it takes: its buffers stay full */
-		took += nh_pull_max(c, 4096); /* kept: the events are checked below */
+		took += nh_pull_max(c, 4096);    /* kept: the events are checked below */
 		nh_spin(&h);
 		struct timespec ms = {0, 10 * 1000000};
 		nanosleep(&ms, NULL);
@@ -493,7 +493,7 @@ START_TEST(event_cache_never_holds_more_than_its_limit)
 END_TEST
 
 /* Lines of the events every reader passed, and the newest block. */
-#define PASSED_BOUND(l, batch) ((l).cache_bytes / 4 + (batch) * LINE_MAX_BYTES)
+#define PASSED_BOUND(l, batch) ((l).cache_bytes / 4 + (batch)*LINE_MAX_BYTES)
 
 START_TEST(event_cache_keeps_a_quarter_for_events_every_reader_passed)
 {
