@@ -295,6 +295,7 @@ static int control_cmd_metrics(struct control_req *r)
 	struct metrics_gauges g = {
 	    .store = &st,
 	    .subscribers = daemon_subscribers(d),
+	    .subscribers_waiting = daemon_subscribers_waiting(d),
 	    .control_clients = d->control ? control_clients(d->control) : 0,
 	    .fetches_in_flight = daemon_fetches_in_flight(d),
 	    .start_time = d->start_time,

@@ -505,6 +505,11 @@ size_t daemon_subscribers(const struct daemon *d)
 	return d->notify ? notify_client_count(d->notify) : 0;
 }
 
+size_t daemon_subscribers_waiting(const struct daemon *d)
+{
+	return d->notify ? notify_waiting_count(d->notify) : 0;
+}
+
 void daemon_feed_removed(struct daemon *d, int64_t id)
 {
 	log_debug("feed %" PRId64 " removed: dropping cached events", id);

@@ -125,6 +125,8 @@ void daemon_feed_removed(struct daemon *d, int64_t id);
 
 /* Subscribers connected right now (0 before notify is up). */
 size_t daemon_subscribers(const struct daemon *d);
+/* Of those, replaying ones waiting for the slowest of their pack. */
+size_t daemon_subscribers_waiting(const struct daemon *d);
 /* Fetches running or queued. */
 size_t daemon_fetches_in_flight(const struct daemon *d);
 

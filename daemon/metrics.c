@@ -122,6 +122,9 @@ int metrics_format(struct buf *b, const struct metrics *m, const struct metrics_
 	                  g->store->head);
 	rc |= metrics_one(b, "feedd_subscribers", "gauge", "Connected subscribers.",
 	                  (int64_t)g->subscribers);
+	rc |= metrics_one(b, "feedd_subscribers_waiting", "gauge",
+	                  "Replaying subscribers waiting for the slowest of their pack.",
+	                  (int64_t)g->subscribers_waiting);
 	rc |= metrics_one(b, "feedd_control_clients", "gauge", "Connected control clients.",
 	                  (int64_t)g->control_clients);
 	rc |= metrics_one(b, "feedd_fetches_in_flight", "gauge", "Fetches running or queued.",

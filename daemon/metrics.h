@@ -55,6 +55,7 @@ void metrics_fetch(struct metrics *m, enum metrics_result r, double seconds, uin
 struct metrics_gauges {
 	const struct store_stats *store;
 	size_t subscribers;
+	size_t subscribers_waiting; /* for the slowest of their replay pack */
 	size_t control_clients;
 	size_t fetches_in_flight;
 	int64_t start_time; /* epoch seconds */

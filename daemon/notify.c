@@ -1932,6 +1932,11 @@ size_t notify_client_count(const struct notify *n)
 	return n->nclients;
 }
 
+size_t notify_waiting_count(const struct notify *n)
+{
+	return n->nheld;
+}
+
 size_t notify_connection_count(const struct notify *n)
 {
 	return n->nconns;

@@ -142,6 +142,8 @@ void notify_set_limits(struct notify *n, const struct notify_limits *l);
 
 /* Subscribers and connections still waiting for sub (not those closing). */
 size_t notify_client_count(const struct notify *n);
+/* Replaying subscribers waiting for the slowest of their pack (replay_pack). */
+size_t notify_waiting_count(const struct notify *n);
 /* Every open connection, closing ones included. */
 size_t notify_connection_count(const struct notify *n);
 /* Bytes queued to all connections and not yet written (for metrics and tests). */

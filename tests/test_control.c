@@ -232,6 +232,7 @@ START_TEST(metrics_text_has_every_family)
 	    "# TYPE feedd_items_stored gauge",
 	    "# TYPE feedd_events_stored gauge",
 	    "# TYPE feedd_subscribers gauge",
+	    "feedd_subscribers_waiting 0",
 	    "feedd_fetch_bytes_total 1234",
 	    "feedd_parse_errors_total 0",
 	    "# TYPE feedd_fetch_duration_seconds histogram",

@@ -668,15 +668,19 @@ START_TEST(replaying_subscriber_waits_for_the_slowest_of_its_pack)
 		head = nh_commit(&h, feed, 1000);
 	struct pack_reader r[2] = {{nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0},
 	                           {nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0}};
-	size_t lead = 0;
+	size_t lead = 0, waiting = 0;
 	double deadline = nh_clock() + NH_DEADLINE_S;
 	while (r[0].lines < (size_t)head + 1) {
 		pack_turn(&r[0], 16 << 10, &r[1]);
 		if (r[1].lines > r[0].lines && r[1].lines - r[0].lines > lead)
 			lead = r[1].lines - r[0].lines;
+		if (notify_waiting_count(h.n) > waiting)
+			waiting = notify_waiting_count(h.n);
 		ck_assert(nh_clock() < deadline);
 	}
 	ck_assert_msg(lead <= (size_t)head / 3, "the fast reader ran %zu events ahead", lead);
+	ck_assert_uint_eq(waiting, 1); /* the fast one, seen waiting (the metric) */
+	ck_assert_uint_eq(notify_waiting_count(h.n), 0);
 	pack_expect_all(r, 2, head);
 }
 END_TEST
