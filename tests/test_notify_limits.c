@@ -741,6 +741,66 @@ START_TEST(live_subscriber_never_waits_for_a_replaying_one)
 }
 END_TEST
 
+/*
+ * Held clients must go on when the pack's slowest leaves it, without
+ * waiting for the pace timer: here pack_wait is ten minutes and there is
+ * no heartbeat, so only the pack's own events can let the held one go.
+ * A subscribes from oldest and reads nothing (the pack's slowest until it
+ * stalls); B subscribes after 3000, far ahead of A, and is held with
+ * nothing queued.  (Should the loop be so slow that A already counts as
+ * stalled when B subscribes, B is not held and the test passes without
+ * checking anything.)
+ */
+static void pack_event_driven(struct notify_limits *l)
+{
+	pack(l);
+	l->pack_wait_ms = 10 * 60 * 1000;
+	l->heartbeat_ms = 0;
+}
+
+static struct nh_client *pack_held_ahead(int64_t *head, struct nh_client **slow)
+{
+	char req[256], cur[STORE_CURSOR_MAX];
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
+	for (int i = 0; i < 6; i++)
+		*head = nh_commit(&h, feed, 1000);
+	*slow = nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}");
+	nh_spin(&h); /* A queues up to its output limit and stops there */
+	nh_cursor(&h, 3000, cur, sizeof cur);
+	snprintf(req, sizeof req, "{\"op\":\"sub\",\"after\":\"%s\"}", cur);
+	struct nh_client *b = nh_sub(&h, req);
+	nh_spin(&h); /* B: held, more than a replay batch ahead of A */
+	return b;
+}
+
+START_TEST(held_subscriber_goes_on_when_the_slowest_of_its_pack_disconnects)
+{
+	start(pack_event_driven);
+	int64_t head = 0;
+	struct nh_client *a, *b = pack_held_ahead(&head, &a);
+	nh_close(a);
+	for (int64_t s = 3001; s <= head; s++)
+		nh_expect_item(&h, b, s);
+	nh_expect_live(&h, b, head);
+	nh_close(b);
+}
+END_TEST
+
+/* The same, but A stays connected and never reads: once it counts as
+ * stalled (NOTIFY_STALLED_MS), it is not waited for. */
+START_TEST(held_subscriber_goes_on_when_the_slowest_of_its_pack_stalls)
+{
+	start(pack_event_driven);
+	int64_t head = 0;
+	struct nh_client *a, *b = pack_held_ahead(&head, &a);
+	for (int64_t s = 3001; s <= head; s++)
+		nh_expect_item(&h, b, s);
+	nh_expect_live(&h, b, head);
+	nh_close(b);
+	nh_close(a);
+}
+END_TEST
+
 static Suite *limits_suite(void)
 {
 	Suite *s = suite_create("notify_limits");
@@ -761,6 +821,8 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, replaying_subscriber_waits_for_the_slowest_of_its_pack);
 	tcase_add_test(tc, subscriber_slow_by_itself_leaves_the_pack_after_pack_wait);
 	tcase_add_test(tc, live_subscriber_never_waits_for_a_replaying_one);
+	tcase_add_test(tc, held_subscriber_goes_on_when_the_slowest_of_its_pack_disconnects);
+	tcase_add_test(tc, held_subscriber_goes_on_when_the_slowest_of_its_pack_stalls);
 	tcase_add_test(tc, reload_with_other_cache_and_batch_sizes_loses_nothing);
 	tcase_add_test(tc, event_cache_never_holds_more_than_its_limit);
 	tcase_add_test(tc, event_cache_keeps_a_quarter_for_events_every_reader_passed);
