@@ -465,7 +465,7 @@ static void daemon_notify_log(void *ud, int prio, const char *msg)
 	log_msg(prio, "subscribers: %s", msg);
 }
 
-static void daemon_notify_limits(const struct config *c, struct notify_limits *l)
+void daemon_notify_limits(const struct config *c, struct notify_limits *l)
 {
 	notify_limits_default(l);
 	l->max_clients = c->max_clients;

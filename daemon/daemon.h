@@ -33,6 +33,7 @@ struct event_base;
 struct store;
 struct control;
 struct notify;
+struct notify_limits;
 struct poller;
 struct service;
 
@@ -122,6 +123,10 @@ int daemon_spread(struct store *s, const struct config *c, int64_t now, size_t *
 
 /* Tells the parts that cache items (notify) that feed id and its items are gone. */
 void daemon_feed_removed(struct daemon *d, int64_t id);
+
+/* The subscriber socket's limits a configuration gives (at start and on
+ * SIGHUP). */
+void daemon_notify_limits(const struct config *c, struct notify_limits *l);
 
 /* Subscribers connected right now (0 before notify is up). */
 size_t daemon_subscribers(const struct daemon *d);

@@ -11,7 +11,9 @@
  *   cursor forward by reading "events after cursor" (notify_read_step)
  *   in steps of replay_batch, while it is behind the head and its output
  *   is under the limit.  It runs after a commit, after sub, when the
- *   output drains below half the limit, and on the heartbeat timer.
+ *   output drains below half the limit, on the heartbeat timer, and for
+ *   a subscriber waiting for its replay pack, on the pace event (see
+ *   notify_paced: replaying subscribers move in packs).
  * - The cache is a sorted array of blocks, none overlapping; a block holds
  *   the serialized lines of every event with lo < seq <= hi (with seq and
  *   feed id), read from the store in one unfiltered step after lo, so a
@@ -165,10 +167,6 @@ struct notify {
 	struct event *reap;
 	struct event *pace; /* lets held clients go on (notify_pace_cb) */
 	size_t nheld;       /* clients with NC_HELD */
-	bool tail_valid;    /* notify_pack_tail's last answer, computed at tail_at */
-	int64_t tail_cursor;
-	uint64_t tail_id;
-	struct timeval tail_at;
 	bool shutting_down;
 
 	/* The cache of serialized event lines: blocks sorted by seq, none
@@ -1121,67 +1119,78 @@ static int notify_read_step(struct notify_client *c)
 }
 
 /*
- * Subscribers replaying at once (a hundred after a restart, say) move as a
- * pack: one that is more than replay_batch events ahead of the pack's
- * slowest (and further than that from the head) waits for it.  Each
- * reader then copies pages that the others have just read, from the
- * processor's cache: left to the scheduler's luck, readers drift tens of
- * megabytes apart and every copy comes from memory (bench/notify, 100
- * subscribers replaying 1.4 KB lines: 21 MB apart and 37k events/s each;
- * as a pack, about 1 MB and 45-49k).  A waiting client's reader sleeps
- * once it has read what it has, and leaves the processor to those behind,
- * which catch up within milliseconds: in that benchmark a subscriber
- * waits with nothing to send for 2-5 % of its replay.  One that waits
- * with nothing to send for more than a quarter of its recent time (halved
- * every 20 pack_wait_ms: the last second or so), and for pack_wait_ms at
- * least, is held back by a reader slow by itself: it leaves the pack and
- * replays at its own pace.  A live
- * subscriber never waits (latency), and a stalled one is not waited for
- * (notify_stalled).
+ * Subscribers replaying at once (a hundred after a restart, say) move in
+ * packs: one more than replay_batch events ahead of another that is at
+ * most NOTIFY_PACK_SPAN replay batches behind it (and further than a batch
+ * from the head) waits for it.  Each reader then copies pages that the
+ * others have just read, from the processor's cache: left to the
+ * scheduler's luck, readers drift tens of megabytes apart and every copy
+ * comes from memory (bench/notify, 100 subscribers replaying 1.4 KB lines:
+ * 18-21 MB apart and 34-42k events/s each; in a pack, about 1 MB and
+ * 42-50k).  A waiting client's reader sleeps once it has read what it has
+ * and leaves the processor to those behind, which catch up within
+ * milliseconds: there a subscriber waits with nothing to send for 2-5 % of
+ * its replay.  One that waits with nothing to send for more than a quarter
+ * of its recent time (halved every 20 pack_wait_ms: the last second or
+ * so), and for pack_wait_ms at least, is held back by a reader slow by
+ * itself: nobody waits for that one again.  One further behind than the
+ * span (a subscriber resuming from an old cursor) holds nobody up until
+ * it has caught up.  Live subscribers neither wait nor are waited for
+ * (latency), nor are those with a feed filter (their lines are copied:
+ * there is nothing to share), and a stalled one (notify_stalled) is not
+ * waited for.  Held clients go on when one behind them moves or goes
+ * away, and at least every NOTIFY_STALLED_MS (notify_pace_cb).
  */
+#define NOTIFY_PACK_SPAN 8
+
 static bool notify_paced(const struct notify_client *c)
 {
-	return c->n->lim.pack_wait_ms > 0 &&
-	       (c->flags & (NC_SUBSCRIBED | NC_CLOSING | NC_UNPACED)) == NC_SUBSCRIBED;
+	return c->n->lim.pack_wait_ms > 0 && !c->feeds &&
+	       (c->flags & (NC_SUBSCRIBED | NC_CLOSING | NC_LIVE | NC_UNPACED)) == NC_SUBSCRIBED;
 }
 
 /*
- * The cursor of the paced client furthest behind (not a stalled one) in
- * *low and its id in *id; false when there is none.  Kept until a paced
- * client moves on (notify_client_pump) or the loop turns: a hundred
- * waiting clients ask for it at every turn.
+ * The paced client (not a stalled one) furthest behind c within the span
+ * and more than a replay batch behind it, or NULL.  With first, any such
+ * client.
  */
-static bool notify_pack_tail(struct notify *n, int64_t *low, uint64_t *id)
+static struct notify_client *notify_pack_behind(struct notify_client *c, bool first)
 {
-	struct timeval now;
-	event_base_gettimeofday_cached(n->base, &now);
-	if (!n->tail_valid || timercmp(&now, &n->tail_at, !=)) {
-		struct notify_client *c, *tail = NULL;
-		TAILQ_FOREACH(c, &n->clients, entry)
-		{
-			if (notify_paced(c) && (!tail || c->cursor < tail->cursor) &&
-			    !notify_stalled(c))
-				tail = c;
-		}
-		n->tail_cursor = tail ? tail->cursor : INT64_MAX;
-		n->tail_id = tail ? tail->id : 0;
-		n->tail_at = now;
-		n->tail_valid = true;
+	struct notify *n = c->n;
+	int64_t w = (int64_t)n->lim.replay_batch, span = NOTIFY_PACK_SPAN * w;
+	struct notify_client *t, *slowest = NULL;
+	TAILQ_FOREACH(t, &n->clients, entry)
+	{
+		if (t == c || t->cursor >= c->cursor - w || t->cursor < c->cursor - span ||
+		    (slowest && t->cursor >= slowest->cursor) || !notify_paced(t) ||
+		    notify_stalled(t))
+			continue;
+		slowest = t;
+		if (first)
+			break;
 	}
-	*low = n->tail_cursor;
-	*id = n->tail_id;
-	return n->tail_cursor != INT64_MAX;
+	return slowest;
 }
 
-static void notify_pace_arm(struct notify *n, int64_t ms)
+/* Held clients look again soon (in this turn of the loop). */
+static void notify_pack_moved(struct notify *n)
 {
+	if (n->nheld)
+		event_active(n->pace, EV_TIMEOUT, 0);
+}
+
+static void notify_pace_arm(struct notify *n)
+{
+	int64_t ms =
+	    n->lim.pack_wait_ms < NOTIFY_STALLED_MS ? n->lim.pack_wait_ms : NOTIFY_STALLED_MS;
 	if (!evtimer_pending(n->pace, NULL)) {
 		struct timeval tv = notify_tv(ms > 0 ? ms : 1);
 		evtimer_add(n->pace, &tv);
 	}
 }
 
-/* How long c has been waiting with nothing to send, this time. */
+/* How long c has been waiting with nothing queued, this time (its socket
+ * may still hold some: this counts a little more than the wait). */
 static int64_t notify_starving_ms(const struct notify_client *c)
 {
 	if (!(c->flags & NC_HELD) || notify_outlen(c))
@@ -1205,11 +1214,8 @@ static void notify_client_unhold(struct notify_client *c)
 static bool notify_client_held(struct notify_client *c)
 {
 	struct notify *n = c->n;
-	int64_t w = (int64_t)n->lim.replay_batch;
-	int64_t low;
-	uint64_t tail;
-	if (!notify_paced(c) || (c->flags & NC_LIVE) || n->head - c->cursor <= w ||
-	    !notify_pack_tail(n, &low, &tail) || c->cursor - low <= w) {
+	if (!notify_paced(c) || n->head - c->cursor <= (int64_t)n->lim.replay_batch ||
+	    !notify_pack_behind(c, true)) {
 		notify_client_unhold(c);
 		return false;
 	}
@@ -1217,7 +1223,7 @@ static bool notify_client_held(struct notify_client *c)
 		c->flags |= NC_HELD;
 		n->nheld++;
 		event_base_gettimeofday_cached(n->base, &c->held_since);
-		notify_pace_arm(n, n->lim.pack_wait_ms);
+		notify_pace_arm(n);
 	}
 	int64_t life = notify_ms_since(n, &c->paced_since);
 	if (life > 20 * n->lim.pack_wait_ms) { /* what counts is the last second or so */
@@ -1229,17 +1235,21 @@ static bool notify_client_held(struct notify_client *c)
 	int64_t starved = c->starved_ms + notify_starving_ms(c);
 	if (starved < n->lim.pack_wait_ms || starved * 4 <= life)
 		return true;
+	struct notify_client *slow = notify_pack_behind(c, false);
 	notify_logf(n, 7,
-	            "client %" PRIu64 ": replays at its own pace (it waited %" PRId64
-	            " ms for client %" PRIu64 ")",
-	            c->id, starved, tail);
+	            "client %" PRIu64 ": slow by itself, nobody waits for it (client %" PRIu64
+	            " waited %" PRId64 " ms)",
+	            slow->id, c->id, starved);
+	slow->flags |= NC_UNPACED;
 	notify_client_unhold(c);
-	c->flags |= NC_UNPACED;
-	return false;
+	c->starved_ms = 0; /* a fresh start */
+	event_base_gettimeofday_cached(n->base, &c->paced_since);
+	notify_pack_moved(n);         /* others may have waited for it too */
+	return notify_client_held(c); /* another one may be behind */
 }
 
-/* A paced client moved on (maybe the pack's tail), or a wait ran out:
- * held clients look again. */
+/* A paced client moved on or went away, or the timer ran out (a client
+ * behind may have stalled): held clients look again. */
 static void notify_pace_cb(evutil_socket_t fd, short what, void *ud)
 {
 	struct notify *n = ud;
@@ -1252,7 +1262,7 @@ static void notify_pace_cb(evutil_socket_t fd, short what, void *ud)
 			notify_client_pump(c);
 	}
 	if (n->nheld)
-		notify_pace_arm(n, n->lim.pack_wait_ms);
+		notify_pace_arm(n);
 }
 
 static void notify_client_pump(struct notify_client *c)
@@ -1268,11 +1278,8 @@ static void notify_client_pump(struct notify_client *c)
 			return;
 	if (!held) /* it is not waiting (any more): busy sending, or at the head */
 		notify_client_unhold(c);
-	if (c->cursor > before && notify_paced(c)) {
-		n->tail_valid = false;
-		if (n->nheld)
-			event_active(n->pace, EV_TIMEOUT, 0);
-	}
+	if (c->cursor > before && notify_paced(c))
+		notify_pack_moved(n);
 	if (!(c->flags & NC_LIVE) && c->cursor >= n->head && !(c->flags & NC_CLOSING)) {
 		c->flags |= NC_LIVE;
 		notify_client_marker(c, "live", c->live_id);
@@ -1309,7 +1316,8 @@ static void notify_client_gone(struct notify_client *c)
 		return;
 	if (!(c->flags & NC_CLOSING))
 		c->n->nclients--;
-	notify_client_unhold(c); /* nobody waits for it to be re-pumped */
+	notify_client_unhold(c);
+	notify_pack_moved(c->n); /* those waiting for it go on */
 	c->flags |= NC_GONE | NC_CLOSING;
 	bufferevent_disable(c->bev, EV_READ);
 	event_del(c->wev);
@@ -1324,6 +1332,8 @@ static void notify_client_close(struct notify_client *c)
 		return;
 	c->flags |= NC_CLOSING;
 	c->n->nclients--;
+	notify_client_unhold(c);
+	notify_pack_moved(c->n); /* those waiting for it go on */
 	bufferevent_disable(c->bev, EV_READ);
 	evtimer_del(c->timer);
 	if (notify_outlen(c) == 0)
@@ -1915,6 +1925,7 @@ void notify_set_limits(struct notify *n, const struct notify_limits *l)
 	TAILQ_FOREACH(c, &n->clients, entry)
 	if (!(c->flags & NC_GONE))
 		notify_client_apply_limits(c, n->lim.stall_timeout_ms != stall);
+	notify_pack_moved(n); /* replay_pack or replay_batch may have changed */
 }
 
 size_t notify_cache_bytes(const struct notify *n)

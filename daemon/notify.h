@@ -93,9 +93,9 @@ struct notify_limits {
 	size_t replay_batch;      /* events read per step (replay_batch, 256) */
 	size_t cache_events;      /* serialized event lines cached (event_cache_events, 32768) */
 	size_t cache_bytes;       /* bytes of those lines (event_cache, 32 MiB); 0 = no cache */
-	bool zero_copy;           /* pages of cached lines go to sockets by reference (zero_copy, yes) */
-	int64_t pack_wait_ms;     /* replaying subscribers wait this long for their pack's slowest
-	                             (replay_pack = yes: 50 ms); 0 = each at its own pace */
+	bool zero_copy; /* pages of cached lines go to sockets by reference (zero_copy, yes) */
+	int64_t pack_wait_ms; /* replay packs (replay_pack = yes: 50 ms): the least a subscriber
+	                         waits before blaming a slow one; 0 = each at its own pace */
 };
 void notify_limits_default(struct notify_limits *l);
 

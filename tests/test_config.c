@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "daemon.h"
+#include "notify.h"
 #include "feed.h"
 #include "testutil.h"
 
@@ -310,8 +312,15 @@ END_TEST
 START_TEST(replay_pack_can_be_turned_off)
 {
 	struct config c;
+	struct notify_limits l;
 	accepted(&c, "replay_pack = no\n");
 	ck_assert(!c.replay_pack);
+	daemon_notify_limits(&c, &l);
+	ck_assert_int_eq(l.pack_wait_ms, 0);
+	config_free(&c);
+	accepted(&c, "replay_pack = yes\n");
+	daemon_notify_limits(&c, &l);
+	ck_assert_int_gt(l.pack_wait_ms, 0);
 	config_free(&c);
 }
 END_TEST

@@ -743,19 +743,24 @@ END_TEST
 
 /*
  * Held clients must go on when the pack's slowest leaves it, without
- * waiting for the pace timer: here pack_wait is ten minutes and there is
- * no heartbeat, so only the pack's own events can let the held one go.
- * A subscribes from oldest and reads nothing (the pack's slowest until it
- * stalls); B subscribes after 3000, far ahead of A, and is held with
- * nothing queued.  (Should the loop be so slow that A already counts as
- * stalled when B subscribes, B is not held and the test passes without
- * checking anything.)
+ * waiting for pack_wait: here it is ten minutes and there is no heartbeat,
+ * so only the pack's own events (and the check for stalled ones every
+ * 100 ms) can let the held one go.  A subscribes from oldest and reads
+ * nothing (the pack's slowest until it stalls); B subscribes after 400,
+ * ahead of A by more than a replay batch and less than 8, and waits with
+ * nothing queued (checked: the loop must not be so slow that A already
+ * counts as stalled when B subscribes).
  */
 static void pack_event_driven(struct notify_limits *l)
 {
 	pack(l);
 	l->pack_wait_ms = 10 * 60 * 1000;
+	l->stall_timeout_ms = 10 * 60 * 1000; /* A is not dropped meanwhile */
 	l->heartbeat_ms = 0;
+	/* A's queue, pipe and socket hold a few batches of 64 events (about
+	 * 18 KiB each): it stops between 64 and 512 events behind B */
+	l->output_limit = 4096;
+	l->replay_batch = 64;
 }
 
 static struct nh_client *pack_held_ahead(int64_t *head, struct nh_client **slow)
@@ -766,10 +771,14 @@ static struct nh_client *pack_held_ahead(int64_t *head, struct nh_client **slow)
 		*head = nh_commit(&h, feed, 1000);
 	*slow = nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}");
 	nh_spin(&h); /* A queues up to its output limit and stops there */
-	nh_cursor(&h, 3000, cur, sizeof cur);
+	nh_cursor(&h, 400, cur, sizeof cur);
 	snprintf(req, sizeof req, "{\"op\":\"sub\",\"after\":\"%s\"}", cur);
 	struct nh_client *b = nh_sub(&h, req);
-	nh_spin(&h); /* B: held, more than a replay batch ahead of A */
+	for (int i = 0; i < 10; i++) { /* A's buffers fill up: it stops moving */
+		nh_spin(&h);
+		pause_ms(2);
+	}
+	ck_assert_uint_eq(notify_waiting_count(h.n), 1); /* B: held behind A */
 	return b;
 }
 
@@ -779,7 +788,7 @@ START_TEST(held_subscriber_goes_on_when_the_slowest_of_its_pack_disconnects)
 	int64_t head = 0;
 	struct nh_client *a, *b = pack_held_ahead(&head, &a);
 	nh_close(a);
-	for (int64_t s = 3001; s <= head; s++)
+	for (int64_t s = 401; s <= head; s++)
 		nh_expect_item(&h, b, s);
 	nh_expect_live(&h, b, head);
 	nh_close(b);
@@ -793,11 +802,44 @@ START_TEST(held_subscriber_goes_on_when_the_slowest_of_its_pack_stalls)
 	start(pack_event_driven);
 	int64_t head = 0;
 	struct nh_client *a, *b = pack_held_ahead(&head, &a);
-	for (int64_t s = 3001; s <= head; s++)
+	for (int64_t s = 401; s <= head; s++)
 		nh_expect_item(&h, b, s);
 	nh_expect_live(&h, b, head);
 	nh_close(b);
 	nh_close(a);
+}
+END_TEST
+
+/*
+ * A subscriber far behind (more than 8 replay batches: one resuming from
+ * an old cursor) holds nobody up: A replays from 3000, C from oldest
+ * taking 4 KiB a turn, and A (which would wait ten minutes for C, were C
+ * in its pack) never waits and gets everything while C is still far
+ * behind.
+ */
+START_TEST(subscriber_far_behind_does_not_hold_the_pack)
+{
+	start(pack_event_driven);
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml"), head = 0;
+	char req[256], cur[STORE_CURSOR_MAX];
+	for (int i = 0; i < 6; i++)
+		head = nh_commit(&h, feed, 1000);
+	nh_cursor(&h, 3000, cur, sizeof cur);
+	snprintf(req, sizeof req, "{\"op\":\"sub\",\"after\":\"%s\"}", cur);
+	struct pack_reader r[2] = {{nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0},
+	                           {nh_sub(&h, req), 0, 0}};
+	double deadline = nh_clock() + NH_DEADLINE_S;
+	while (r[1].lines < (size_t)(head - 3000) + 1) {
+		pack_turn(&r[0], 4 << 10, &r[1]);
+		ck_assert_uint_eq(notify_waiting_count(h.n), 0);
+		ck_assert(nh_clock() < deadline);
+	}
+	ck_assert_uint_lt(r[0].lines, 3000);
+	for (int64_t s = 3001; s <= head; s++)
+		nh_expect_item(&h, r[1].c, s);
+	nh_expect_live(&h, r[1].c, head);
+	nh_close(r[1].c);
+	pack_expect_all(r, 1, head);
 }
 END_TEST
 
@@ -823,6 +865,7 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, live_subscriber_never_waits_for_a_replaying_one);
 	tcase_add_test(tc, held_subscriber_goes_on_when_the_slowest_of_its_pack_disconnects);
 	tcase_add_test(tc, held_subscriber_goes_on_when_the_slowest_of_its_pack_stalls);
+	tcase_add_test(tc, subscriber_far_behind_does_not_hold_the_pack);
 	tcase_add_test(tc, reload_with_other_cache_and_batch_sizes_loses_nothing);
 	tcase_add_test(tc, event_cache_never_holds_more_than_its_limit);
 	tcase_add_test(tc, event_cache_keeps_a_quarter_for_events_every_reader_passed);
