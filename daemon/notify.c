@@ -718,9 +718,10 @@ static ssize_t notify_out_flush(struct notify_client *c)
  * The kernel's buffers for a client: its socket's send buffer and its pipe
  * are sized to the output limit (the pipe to NOTIFY_PIPE_MAX at most), so
  * a turn moves up to that much and the reader is woken once for it.  The
- * kernel grants the socket at most net.core.wmem_max (208 KiB on a stock
- * Debian): in bench/notify, a hundred 1.4 KB-line subscribers replayed at
- * 35-38k events/s each with that, and at 45-54k with 1 MiB granted.  A
+ * kernel grants the socket at most twice net.core.wmem_max (208 KiB on a
+ * stock Debian): in bench/notify, a hundred 1.4 KB-line subscribers
+ * replaying in a pack got 44-47k events/s each with that, and 53-57k with
+ * the 2 MiB asked for granted.  A
  * pipe is never shrunk; when the user's pipe pages are used up
  * (pipe-user-pages-soft) it keeps the default size.
  */
