@@ -1140,13 +1140,20 @@ static int notify_read_step(struct notify_client *c)
  * (latency), nor are those with a feed filter (their lines are copied:
  * there is nothing to share), and a stalled one (notify_stalled) is not
  * waited for.  Held clients go on when one behind them moves or goes
- * away, and at least every NOTIFY_STALLED_MS (notify_pace_cb).
+ * away, and at least every NOTIFY_STALLED_MS (notify_pace_cb).  A daemon
+ * that lets more than NOTIFY_PACK_MAX_CLIENTS subscribers connect forms
+ * no packs.
  */
 #define NOTIFY_PACK_SPAN 8
 
+/* Each waiting client looks at every other one: packs only where at most
+ * this many subscribers may connect (max_clients). */
+#define NOTIFY_PACK_MAX_CLIENTS 1024
+
 static bool notify_paced(const struct notify_client *c)
 {
-	return c->n->lim.pack_wait_ms > 0 && !c->feeds &&
+	return c->n->lim.pack_wait_ms > 0 && c->n->lim.max_clients <= NOTIFY_PACK_MAX_CLIENTS &&
+	       !c->feeds &&
 	       (c->flags & (NC_SUBSCRIBED | NC_CLOSING | NC_LIVE | NC_UNPACED)) == NC_SUBSCRIBED;
 }
 

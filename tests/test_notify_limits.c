@@ -843,6 +843,63 @@ START_TEST(subscriber_far_behind_does_not_hold_the_pack)
 }
 END_TEST
 
+/*
+ * Packs are formed only where at most 1024 subscribers may connect
+ * (max_clients): each waiting client looks at every other one.  The same
+ * readers as in replaying_subscriber_waits_for_the_slowest_of_its_pack,
+ * with max_clients 1025: nobody waits.
+ */
+static void pack_many_clients(struct notify_limits *l)
+{
+	pack(l);
+	l->max_clients = 1025;
+}
+
+START_TEST(no_packs_where_more_than_1024_subscribers_may_connect)
+{
+	start(pack_many_clients);
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml"), head = 0;
+	for (int i = 0; i < 6; i++)
+		head = nh_commit(&h, feed, 1000);
+	struct pack_reader r[2] = {{nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0},
+	                           {nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0}};
+	double deadline = nh_clock() + NH_DEADLINE_S;
+	while (r[1].lines < (size_t)head + 1) {
+		pack_turn(&r[0], 16 << 10, &r[1]);
+		ck_assert_uint_eq(notify_waiting_count(h.n), 0);
+		ck_assert(nh_clock() < deadline);
+	}
+	pack_expect_all(r, 2, head);
+}
+END_TEST
+
+/*
+ * A subscriber with a feed filter is in no pack (its lines are copies:
+ * nothing to share): B replays everything and never waits for A, which
+ * filters on the one feed and takes 4 KiB a turn.
+ */
+START_TEST(subscriber_with_a_feed_filter_holds_nobody_up)
+{
+	start(pack_event_driven);
+	int64_t feed = nh_feed(&h, "https://example.org/a.xml"), head = 0;
+	char req[256];
+	for (int i = 0; i < 6; i++)
+		head = nh_commit(&h, feed, 1000);
+	snprintf(req, sizeof req, "{\"op\":\"sub\",\"after\":\"oldest\",\"feeds\":[%" PRId64 "]}",
+	         feed);
+	struct pack_reader r[2] = {{nh_sub(&h, req), 0, 0},
+	                           {nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0}};
+	double deadline = nh_clock() + NH_DEADLINE_S;
+	while (r[1].lines < (size_t)head + 1) {
+		pack_turn(&r[0], 4 << 10, &r[1]);
+		ck_assert_uint_eq(notify_waiting_count(h.n), 0);
+		ck_assert(nh_clock() < deadline);
+	}
+	ck_assert_uint_lt(r[0].lines, (size_t)head / 2);
+	pack_expect_all(r, 2, head);
+}
+END_TEST
+
 static Suite *limits_suite(void)
 {
 	Suite *s = suite_create("notify_limits");
@@ -866,6 +923,8 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, held_subscriber_goes_on_when_the_slowest_of_its_pack_disconnects);
 	tcase_add_test(tc, held_subscriber_goes_on_when_the_slowest_of_its_pack_stalls);
 	tcase_add_test(tc, subscriber_far_behind_does_not_hold_the_pack);
+	tcase_add_test(tc, no_packs_where_more_than_1024_subscribers_may_connect);
+	tcase_add_test(tc, subscriber_with_a_feed_filter_holds_nobody_up);
 	tcase_add_test(tc, reload_with_other_cache_and_batch_sizes_loses_nothing);
 	tcase_add_test(tc, event_cache_never_holds_more_than_its_limit);
 	tcase_add_test(tc, event_cache_keeps_a_quarter_for_events_every_reader_passed);
