@@ -134,7 +134,7 @@ struct config {
 	size_t event_cache;		/* 32 MiB of serialized event lines shared by subscribers */
 	size_t event_cache_events;	/* 32768 lines at most in that cache */
 	bool zero_copy;			/* yes: cached lines reach sockets by page reference */
-	bool replay_pack;		/* yes: replaying subscribers wait for the pack's slowest */
+	bool replay_pack;		/* yes: replaying subscribers move in packs */
 
 	/* daemon */
 	int64_t shutdown_timeout;	/* 10s to finish in-flight work on SIGTERM */

@@ -93,9 +93,11 @@ struct notify_limits {
 	size_t replay_batch;      /* events read per step (replay_batch, 256) */
 	size_t cache_events;      /* serialized event lines cached (event_cache_events, 32768) */
 	size_t cache_bytes;       /* bytes of those lines (event_cache, 32 MiB); 0 = no cache */
-	bool zero_copy; /* pages of cached lines go to sockets by reference (zero_copy, yes) */
-	int64_t pack_wait_ms; /* replay packs (replay_pack = yes: 50 ms): the least a subscriber
-	                         waits before blaming a slow one; 0 = each at its own pace */
+	bool zero_copy;           /* pages of cached lines go to sockets by reference (zero_copy, yes) */
+	/* Replay packs (replay_pack = yes: 50 ms): the least a subscriber waits
+	 * with nothing to send before one behind it counts as slow by itself;
+	 * 0: no packs, each replays at its own pace. */
+	int64_t pack_wait_ms;
 };
 void notify_limits_default(struct notify_limits *l);
 
