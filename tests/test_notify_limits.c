@@ -653,6 +653,40 @@ static void pause_ms(long ms)
 	nanosleep(&t, NULL);
 }
 
+#define PACK_SUB_OLDEST "{\"op\":\"sub\",\"after\":\"oldest\"}"
+
+/* 6000 stored events of one feed (*feed, when asked); returns the head. */
+static int64_t pack_backlog(int64_t *feed)
+{
+	int64_t f = nh_feed(&h, "https://example.org/a.xml"), head = 0;
+	for (int i = 0; i < 6; i++)
+		head = nh_commit(&h, f, 1000);
+	if (feed)
+		*feed = f;
+	return head;
+}
+
+/* A subscriber replaying the events after seq. */
+static struct nh_client *pack_sub_after(int64_t seq)
+{
+	char req[256], cur[STORE_CURSOR_MAX];
+	nh_cursor(&h, seq, cur, sizeof cur);
+	snprintf(req, sizeof req, "{\"op\":\"sub\",\"after\":\"%s\"}", cur);
+	return nh_sub(&h, req);
+}
+
+/* Turns (see pack_turn) until fast has until lines; nobody waits meanwhile. */
+static void pack_run_nobody_waits(struct pack_reader *slow, size_t slow_bytes,
+                                  struct pack_reader *fast, size_t until)
+{
+	double deadline = nh_clock() + NH_DEADLINE_S;
+	while (fast->lines < until) {
+		pack_turn(slow, slow_bytes, fast);
+		ck_assert_uint_eq(notify_waiting_count(h.n), 0);
+		ck_assert(nh_clock() < deadline);
+	}
+}
+
 /*
  * Two subscribers replay 6000 events (about 1.7 MB) from oldest; one
  * takes 16 KiB a turn, the other all it can.  The fast one waits for the
@@ -663,11 +697,9 @@ static void pause_ms(long ms)
 START_TEST(replaying_subscriber_waits_for_the_slowest_of_its_pack)
 {
 	start(pack);
-	int64_t feed = nh_feed(&h, "https://example.org/a.xml"), head = 0;
-	for (int i = 0; i < 6; i++)
-		head = nh_commit(&h, feed, 1000);
-	struct pack_reader r[2] = {{nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0},
-	                           {nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0}};
+	int64_t head = pack_backlog(NULL);
+	struct pack_reader r[2] = {{nh_sub(&h, PACK_SUB_OLDEST), 0, 0},
+	                           {nh_sub(&h, PACK_SUB_OLDEST), 0, 0}};
 	size_t lead = 0, waiting = 0;
 	double deadline = nh_clock() + NH_DEADLINE_S;
 	while (r[0].lines < (size_t)head + 1) {
@@ -693,11 +725,9 @@ END_TEST
 START_TEST(subscriber_slow_by_itself_leaves_the_pack_after_pack_wait)
 {
 	start(pack_short_wait);
-	int64_t feed = nh_feed(&h, "https://example.org/a.xml"), head = 0;
-	for (int i = 0; i < 6; i++)
-		head = nh_commit(&h, feed, 1000);
-	struct pack_reader r[2] = {{nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0},
-	                           {nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0}};
+	int64_t head = pack_backlog(NULL);
+	struct pack_reader r[2] = {{nh_sub(&h, PACK_SUB_OLDEST), 0, 0},
+	                           {nh_sub(&h, PACK_SUB_OLDEST), 0, 0}};
 	double deadline = nh_clock() + NH_DEADLINE_S;
 	while (r[1].lines < (size_t)head + 1) {
 		pack_turn(&r[0], 4 << 10, &r[1]);
@@ -719,10 +749,8 @@ END_TEST
 START_TEST(live_subscriber_never_waits_for_a_replaying_one)
 {
 	start(pack);
-	int64_t feed = nh_feed(&h, "https://example.org/a.xml"), head = 0;
-	for (int i = 0; i < 6; i++)
-		head = nh_commit(&h, feed, 1000);
-	struct pack_reader r[2] = {{nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0},
+	int64_t feed, head = pack_backlog(&feed);
+	struct pack_reader r[2] = {{nh_sub(&h, PACK_SUB_OLDEST), 0, 0},
 	                           {nh_sub(&h, "{\"op\":\"sub\"}"), 0, 0}};
 	nh_expect_live(&h, r[1].c, head);
 	int64_t old = head;
@@ -765,15 +793,10 @@ static void pack_event_driven(struct notify_limits *l)
 
 static struct nh_client *pack_held_ahead(int64_t *head, struct nh_client **slow)
 {
-	char req[256], cur[STORE_CURSOR_MAX];
-	int64_t feed = nh_feed(&h, "https://example.org/a.xml");
-	for (int i = 0; i < 6; i++)
-		*head = nh_commit(&h, feed, 1000);
-	*slow = nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}");
+	*head = pack_backlog(NULL);
+	*slow = nh_sub(&h, PACK_SUB_OLDEST);
 	nh_spin(&h); /* A queues up to its output limit and stops there */
-	nh_cursor(&h, 400, cur, sizeof cur);
-	snprintf(req, sizeof req, "{\"op\":\"sub\",\"after\":\"%s\"}", cur);
-	struct nh_client *b = nh_sub(&h, req);
+	struct nh_client *b = pack_sub_after(400);
 	for (int i = 0; i < 10; i++) { /* A's buffers fill up: it stops moving */
 		nh_spin(&h);
 		pause_ms(2);
@@ -820,20 +843,10 @@ END_TEST
 START_TEST(subscriber_far_behind_does_not_hold_the_pack)
 {
 	start(pack_event_driven);
-	int64_t feed = nh_feed(&h, "https://example.org/a.xml"), head = 0;
-	char req[256], cur[STORE_CURSOR_MAX];
-	for (int i = 0; i < 6; i++)
-		head = nh_commit(&h, feed, 1000);
-	nh_cursor(&h, 3000, cur, sizeof cur);
-	snprintf(req, sizeof req, "{\"op\":\"sub\",\"after\":\"%s\"}", cur);
-	struct pack_reader r[2] = {{nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0},
-	                           {nh_sub(&h, req), 0, 0}};
-	double deadline = nh_clock() + NH_DEADLINE_S;
-	while (r[1].lines < (size_t)(head - 3000) + 1) {
-		pack_turn(&r[0], 4 << 10, &r[1]);
-		ck_assert_uint_eq(notify_waiting_count(h.n), 0);
-		ck_assert(nh_clock() < deadline);
-	}
+	int64_t head = pack_backlog(NULL);
+	struct pack_reader r[2] = {{nh_sub(&h, PACK_SUB_OLDEST), 0, 0},
+	                           {pack_sub_after(3000), 0, 0}};
+	pack_run_nobody_waits(&r[0], 4 << 10, &r[1], (size_t)(head - 3000) + 1);
 	ck_assert_uint_lt(r[0].lines, 3000);
 	for (int64_t s = 3001; s <= head; s++)
 		nh_expect_item(&h, r[1].c, s);
@@ -858,17 +871,10 @@ static void pack_many_clients(struct notify_limits *l)
 START_TEST(no_packs_where_more_than_1024_subscribers_may_connect)
 {
 	start(pack_many_clients);
-	int64_t feed = nh_feed(&h, "https://example.org/a.xml"), head = 0;
-	for (int i = 0; i < 6; i++)
-		head = nh_commit(&h, feed, 1000);
-	struct pack_reader r[2] = {{nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0},
-	                           {nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0}};
-	double deadline = nh_clock() + NH_DEADLINE_S;
-	while (r[1].lines < (size_t)head + 1) {
-		pack_turn(&r[0], 16 << 10, &r[1]);
-		ck_assert_uint_eq(notify_waiting_count(h.n), 0);
-		ck_assert(nh_clock() < deadline);
-	}
+	int64_t head = pack_backlog(NULL);
+	struct pack_reader r[2] = {{nh_sub(&h, PACK_SUB_OLDEST), 0, 0},
+	                           {nh_sub(&h, PACK_SUB_OLDEST), 0, 0}};
+	pack_run_nobody_waits(&r[0], 16 << 10, &r[1], (size_t)head + 1);
 	pack_expect_all(r, 2, head);
 }
 END_TEST
@@ -881,20 +887,12 @@ END_TEST
 START_TEST(subscriber_with_a_feed_filter_holds_nobody_up)
 {
 	start(pack_event_driven);
-	int64_t feed = nh_feed(&h, "https://example.org/a.xml"), head = 0;
 	char req[256];
-	for (int i = 0; i < 6; i++)
-		head = nh_commit(&h, feed, 1000);
+	int64_t feed, head = pack_backlog(&feed);
 	snprintf(req, sizeof req, "{\"op\":\"sub\",\"after\":\"oldest\",\"feeds\":[%" PRId64 "]}",
 	         feed);
-	struct pack_reader r[2] = {{nh_sub(&h, req), 0, 0},
-	                           {nh_sub(&h, "{\"op\":\"sub\",\"after\":\"oldest\"}"), 0, 0}};
-	double deadline = nh_clock() + NH_DEADLINE_S;
-	while (r[1].lines < (size_t)head + 1) {
-		pack_turn(&r[0], 4 << 10, &r[1]);
-		ck_assert_uint_eq(notify_waiting_count(h.n), 0);
-		ck_assert(nh_clock() < deadline);
-	}
+	struct pack_reader r[2] = {{nh_sub(&h, req), 0, 0}, {nh_sub(&h, PACK_SUB_OLDEST), 0, 0}};
+	pack_run_nobody_waits(&r[0], 4 << 10, &r[1], (size_t)head + 1);
 	ck_assert_uint_lt(r[0].lines, (size_t)head / 2);
 	pack_expect_all(r, 2, head);
 }
