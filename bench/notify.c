@@ -25,7 +25,8 @@
  *        B, K, F and Z alternate that many times and the medians are
  *        printed; K and D are A and C with notify's zero_copy = no, P is C
  *        with replay_pack = no, Z a tee/splice floor, V a vmsplice/splice
- *        floor: each runs only when named)
+ *        floor, W V with each batch first copied into a mapping of its
+ *        own as feedd seals a block: each runs only when named)
  * Each run also prints the server's CPU time, the readers' mean bytes per
  * read(2) and how far apart they are (the bytes the furthest has read
  * beyond the one furthest behind, sampled while all read).  For
@@ -83,7 +84,7 @@ struct run_out {
 static struct run_out *g_out; /* the current run's slot */
 
 static size_t g_content = 1200; /* bytes of each item's content */
-static bool g_vmsplice;
+static int g_vmsplice; /* 1: V, 2: W (each batch sealed into a fresh mapping first) */
 static size_t g_read_max;       /* BENCH_READ_KIB: a reader's read(2) asks at most this */
 static bool g_zero_copy = true; /* notify's zero_copy limit (K and D: off) */
 static bool g_pack = true;      /* notify's replay_pack (P: off) */
@@ -636,7 +637,9 @@ static void scenario_floor(const char *dir, const char *label)
  * every subscriber's pipe has room for it.  It shows what a zero-copy
  * fan-out allows on this machine.  Scenario V (g_vmsplice) is the same
  * with each batch vmsplice(2)d from the stream's memory into every pipe,
- * as feedd's zero_copy does with a sealed block; F copies every line once
+ * as feedd's zero_copy does with a sealed block, and W (g_vmsplice == 2)
+ * copies each batch into a fresh mapping first, as feedd seals a block (so
+ * the readers copy from pages just written); F copies every line once
  * per subscriber into the kernel, as feedd does with zero_copy = no.
  */
 static void scenario_floor_splice(const char *dir, const char *label)
@@ -674,8 +677,18 @@ static void scenario_floor_splice(const char *dir, const char *label)
 			for (size_t k = released + 1; k <= upto; k++)
 				g_commit_t[k] = now;
 			if (g_vmsplice) { /* V: the stream's pages straight into each pipe */
+				char *src_mem = f.stream + end[released], *m = NULL;
+				size_t mlen = (bytes + 4095) & ~(size_t)4095;
+				if (g_vmsplice == 2) {
+					m = mmap(NULL, mlen, PROT_READ | PROT_WRITE,
+					         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+					if (m == MAP_FAILED)
+						exit(7);
+					memcpy(m, src_mem, bytes);
+					src_mem = m;
+				}
 				for (size_t i = 0; i < g_subs; i++) {
-					struct iovec iov = {f.stream + end[released], bytes};
+					struct iovec iov = {src_mem, bytes};
 					size_t got = 0;
 					while (got < bytes) {
 						ssize_t v =
@@ -688,6 +701,8 @@ static void scenario_floor_splice(const char *dir, const char *label)
 					}
 					queued[i] += bytes;
 				}
+				if (m)
+					munmap(m, mlen);
 			} else {
 				if (write(src[1], f.stream + end[released], bytes) !=
 				    (ssize_t)bytes)
@@ -799,10 +814,13 @@ int main(int argc, char **argv)
 		g_out = &outs[3 * rounds + r];
 		if (strchr(which, 'Z'))
 			run_in_child(dir, "Z: floor, tee(2)+splice(2) fan-out", -2, 0);
-		g_vmsplice = true;
+		g_vmsplice = 1;
 		if (strchr(which, 'V'))
 			run_in_child(dir, "V: floor, vmsplice(2)+splice(2)", -2, 0);
-		g_vmsplice = false;
+		g_vmsplice = 2;
+		if (strchr(which, 'W'))
+			run_in_child(dir, "W: floor, sealed + vmsplice(2)", -2, 0);
+		g_vmsplice = 0;
 	}
 	g_out = NULL;
 	if (rounds > 1) {
