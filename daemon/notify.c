@@ -179,6 +179,7 @@ struct notify {
 	uint64_t cache_clock;
 	struct buf scratch;
 	bool zero_copy_works; /* notify_zero_copy_works() at start */
+	bool sndbuf_capped;   /* logged that the kernel caps socket buffers */
 };
 
 /* What a read step hands to the store callbacks. */
@@ -718,25 +719,34 @@ static ssize_t notify_out_flush(struct notify_client *c)
  * The kernel's buffers for a client: its socket's send buffer and its pipe
  * are sized to the output limit (the pipe to NOTIFY_PIPE_MAX at most), so
  * a turn moves up to that much and the reader is woken once for it.  The
- * kernel grants the socket at most twice net.core.wmem_max (208 KiB on a
- * stock Debian): in bench/notify, a hundred 1.4 KB-line subscribers
- * replaying in a pack got 44-47k events/s each with that, and 53-57k with
- * the 2 MiB asked for granted.  A
+ * kernel grants a socket at most twice net.core.wmem_max (208 KiB on a
+ * stock Debian) unless the daemon may force it (SO_SNDBUFFORCE, with
+ * CAP_NET_ADMIN: root, or a unit that grants it): in bench/notify, a
+ * hundred 1.4 KB-line subscribers replaying in a pack got 44-47k events/s
+ * each with 416 KiB, and 53-57k with the 2 MiB asked for granted.  A
  * pipe is never shrunk; when the user's pipe pages are used up
  * (pipe-user-pages-soft) it keeps the default size.
  */
 static void notify_client_size_buffers(struct notify_client *c)
 {
 	size_t lim = c->n->lim.output_limit;
-	int sndbuf = lim < INT_MAX / 2 ? (int)lim : INT_MAX / 2;
+	int ask = lim < INT_MAX / 2 ? (int)lim : INT_MAX / 2, sndbuf = 0;
 	socklen_t len = sizeof sndbuf;
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &ask, sizeof ask);
 	/* what the kernel granted (it reports twice the size asked, up to
-	 * net.core.wmem_max) */
-	if (getsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) == 0 && sndbuf > 1)
-		c->turn = (size_t)sndbuf / 2;
-	else
-		c->turn = 64 << 10;
+	 * twice net.core.wmem_max) */
+	if (getsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) == 0 && sndbuf < 2 * ask &&
+	    setsockopt(c->fd, SOL_SOCKET, SO_SNDBUFFORCE, &ask, sizeof ask) == 0)
+		getsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
+	if (sndbuf > 1 && sndbuf < 2 * ask && !c->n->sndbuf_capped) {
+		c->n->sndbuf_capped = true;
+		notify_logf(c->n, 6,
+		            "subscriber socket buffers are capped at %d KiB (net.core.wmem_max), "
+		            "below client_output_limit: raising that sysctl, or giving feedd "
+		            "CAP_NET_ADMIN, speeds up replays to many subscribers",
+		            sndbuf / 1024);
+	}
+	c->turn = sndbuf > 1 ? (size_t)sndbuf / 2 : 64 << 10;
 	if (c->pipe[1] >= 0) {
 		int want = lim < NOTIFY_PIPE_MAX ? (int)lim : (int)NOTIFY_PIPE_MAX;
 		int have = fcntl(c->pipe[1], F_GETPIPE_SZ);

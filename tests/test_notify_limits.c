@@ -381,6 +381,81 @@ START_TEST(connections_get_a_pipe_only_when_they_subscribe)
 }
 END_TEST
 
+/* ---- the kernel's buffers ---- */
+
+static long wmem_max(void)
+{
+	long v = 0;
+	FILE *f = fopen("/proc/sys/net/core/wmem_max", "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%ld", &v), 1);
+	fclose(f);
+	return v;
+}
+
+/* Whether this process may force a socket buffer past net.core.wmem_max
+ * (CAP_NET_ADMIN in its effective set). */
+static int may_force_buffers(void)
+{
+	char line[256];
+	unsigned long long eff = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (eff >> 12) & 1; /* CAP_NET_ADMIN */
+}
+
+/* The send buffer of the daemon's end of c: the connected socket, other
+ * than c's own, whose local name is the server's path. */
+static int server_end_sndbuf(struct nh *hh, struct nh_client *c)
+{
+	int found = -1;
+	for (int fd = 0; fd < 4096; fd++) {
+		struct sockaddr_un a;
+		socklen_t alen = sizeof a;
+		int listening = 0, v = 0;
+		socklen_t len = sizeof listening;
+		if (fd == c->fd || getsockname(fd, (struct sockaddr *)&a, &alen) ||
+		    a.sun_family != AF_UNIX || alen <= offsetof(struct sockaddr_un, sun_path) ||
+		    strcmp(a.sun_path, hh->sock) ||
+		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) || listening)
+			continue;
+		len = sizeof v;
+		ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &len), 0);
+		ck_assert_int_eq(found, -1); /* one subscriber: one such socket */
+		found = v;
+	}
+	ck_assert_int_ne(found, -1);
+	return found;
+}
+
+static void output_over_wmem_max(struct notify_limits *l)
+{
+	long w = wmem_max();
+	l->output_limit = (size_t)(w < (128L << 20) ? 4 * w : (512L << 20));
+}
+
+/* A subscriber's socket buffer is asked for client_output_limit: where the
+ * daemon may (CAP_NET_ADMIN, as root) it gets that even past
+ * net.core.wmem_max, elsewhere what the kernel allows. */
+START_TEST(subscriber_socket_buffer_is_the_output_limit_even_past_wmem_max_where_allowed)
+{
+	start(output_over_wmem_max);
+	struct nh_client *c = nh_sub(&h, "{\"op\":\"sub\"}");
+	nh_expect_live(&h, c, 0);
+	long want = (long)h.lim.output_limit;
+	int got = server_end_sndbuf(&h, c); /* the kernel reports twice what was set */
+	if (may_force_buffers())
+		ck_assert_int_eq(got, 2 * want);
+	else
+		ck_assert_int_eq(got, 2 * wmem_max());
+	nh_close(c);
+}
+END_TEST
+
 /* ---- the cache of serialized lines: every size still delivers everything ---- */
 
 /* The next item (the live marker, once, may come before it) has cursor seq. */
@@ -923,6 +998,7 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, subscriber_far_behind_does_not_hold_the_pack);
 	tcase_add_test(tc, no_packs_where_more_than_1024_subscribers_may_connect);
 	tcase_add_test(tc, subscriber_with_a_feed_filter_holds_nobody_up);
+	tcase_add_test(tc, subscriber_socket_buffer_is_the_output_limit_even_past_wmem_max_where_allowed);
 	tcase_add_test(tc, reload_with_other_cache_and_batch_sizes_loses_nothing);
 	tcase_add_test(tc, event_cache_never_holds_more_than_its_limit);
 	tcase_add_test(tc, event_cache_keeps_a_quarter_for_events_every_reader_passed);
