@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <iconv.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,12 +39,13 @@ enum fetch_hdr {
 	HDR_EXPIRES,
 	HDR_DATE,
 	HDR_RETRY_AFTER,
-	HDR_CONTENT_ENCODING,
+	HDR_CONTENT_ENCODING,  /* every line of it, joined with ", " (one list, RFC 9110 5.3) */
+	HDR_TRANSFER_ENCODING, /* likewise */
 	HDR_COUNT
 };
 static const char *const fetch_hdr_names[HDR_COUNT] = {
-    "ETag",    "Last-Modified", "Content-Type", "Cache-Control",
-    "Expires", "Date",          "Retry-After",  "Content-Encoding",
+    "ETag", "Last-Modified", "Content-Type",     "Cache-Control",     "Expires",
+    "Date", "Retry-After",   "Content-Encoding", "Transfer-Encoding",
 };
 
 /*
@@ -54,12 +56,24 @@ static const char *const fetch_hdr_names[HDR_COUNT] = {
  */
 #define FETCH_ACCEPT_ENCODING "gzip, deflate"
 #define FETCH_ZBUF 16384
+/* Codings stacked on one body (Content- and Transfer-Encoding together) at most. */
+#define FETCH_MAX_CODINGS 4
 
 enum fetch_coding {
 	FC_UNDECIDED,   /* no body byte of the final response yet */
 	FC_IDENTITY,    /* passed on as received */
-	FC_ZLIB,        /* gzip, x-gzip or deflate: inflated here */
+	FC_ZLIB,        /* one or more layers of gzip, x-gzip or deflate: inflated here */
 	FC_UNSUPPORTED, /* anything else: refused */
+};
+
+/* One coding to undo: a zlib stream (gzip members follow one another). */
+struct fetch_zlayer {
+	const char *name; /* "gzip", "x-gzip" or "deflate" */
+	bool raw_ok;      /* "deflate": maybe without its zlib header */
+	bool init, end;   /* inflate set up; its stream (the last member so far) ended */
+	bool trailer;     /* bytes after the last member that start no member: ignored */
+	uint64_t out;     /* bytes it put out (capped like the body: padding inside a layer) */
+	z_stream z;
 };
 
 struct fetch_xfer {
@@ -82,10 +96,9 @@ struct fetch_xfer {
 	bool conditional;       /* validators were sent */
 	bool in_body;           /* the final response's header block has ended */
 	enum fetch_coding coding;
-	bool z_init, z_end;  /* inflate set up; its stream (the last member so far) ended */
-	bool z_trailer;      /* bytes after the last member that start no member: ignored */
-	bool raw_deflate_ok; /* the coding is "deflate": maybe without its zlib header */
-	z_stream z;
+	/* the codings in the order they were applied: undone from the last */
+	struct fetch_zlayer layer[FETCH_MAX_CODINGS];
+	int nlayers;
 	bool bad_response;    /* refused (undecodable body, conflicting lengths): msg says why */
 	char *content_length; /* of the current response, as received */
 	bool too_big, stopped, refused;
@@ -258,6 +271,23 @@ static bool fetch_same_length(struct fetch_xfer *x, const char *v)
 	return false;
 }
 
+/*
+ * Keeps a header's value; the coding headers' lines are one list (RFC 9110
+ * 8.4, 9112 6.1), so a later line adds to what came before instead of
+ * replacing it.
+ */
+static void fetch_hdr_set(struct fetch_xfer *x, enum fetch_hdr h, const char *v)
+{
+	char *old = x->hdr[h];
+	if (old && (h == HDR_CONTENT_ENCODING || h == HDR_TRANSFER_ENCODING)) {
+		if (asprintf(&x->hdr[h], "%s, %s", old, v) < 0)
+			x->hdr[h] = NULL;
+	} else {
+		x->hdr[h] = strdup(v);
+	}
+	free(old);
+}
+
 static size_t fetch_on_header(char *buf, size_t size, size_t n, void *ud)
 {
 	struct fetch_xfer *x = ud;
@@ -290,12 +320,9 @@ static size_t fetch_on_header(char *buf, size_t size, size_t n, void *ud)
 		v[--vl] = 0;
 	if (!strcasecmp(line, "Content-Length") && !fetch_same_length(x, v))
 		return 0; /* aborts the transfer */
-	for (int i = 0; i < HDR_COUNT; i++) {
-		if (!strcasecmp(line, fetch_hdr_names[i])) {
-			free(x->hdr[i]);
-			x->hdr[i] = strdup(v);
-		}
-	}
+	for (int i = 0; i < HDR_COUNT; i++)
+		if (!strcasecmp(line, fetch_hdr_names[i]))
+			fetch_hdr_set(x, (enum fetch_hdr)i, v);
 	return size * n;
 }
 
@@ -323,11 +350,8 @@ static bool fetch_deliver(struct fetch_xfer *x, const char *buf, size_t len)
 	return true;
 }
 
-/* Compressions a server may apply that fetch does not decode (never asked for). */
-static const char *const fetch_foreign_codings[] = {
-    "br",   "compress", "x-compress",   "zstd",      "bzip2", "x-bzip2", "xz",
-    "lzma", "exi",      "pack200-gzip", "aes128gcm", "dcb",   "dcz",
-};
+/* Content-Encoding labels that are no coding at all: the body is as it is. */
+static const char *const fetch_no_codings[] = {"identity", "none", "binary", "7bit", "8bit"};
 
 /* Whether the n bytes at t are one of the names in list[0..count). */
 static bool fetch_token_in(const char *t, size_t n, const char *const *list, size_t count)
@@ -339,50 +363,94 @@ static bool fetch_token_in(const char *t, size_t n, const char *const *list, siz
 }
 
 /*
- * The final response's Content-Encoding, decided at its first body byte: a
- * list of codings applied in order.  gzip, x-gzip and deflate are inflated
- * here (once: a coding applied twice is refused); a compression fetch does
- * not decode is refused; anything else (identity, and the charsets, "none"
- * or media types that servers put there) is no coding: the body is read as
- * it is, as feed readers do.
+ * A label servers put in Content-Encoding that names no coding: identity,
+ * "none" and the like, a media type, or a charset ("UTF-8" is common).
+ * Feed readers read such a body as it is, and so does fetch.
  */
-static enum fetch_coding fetch_coding_of(struct fetch_xfer *x)
+static bool fetch_no_coding(const char *t, size_t n)
+{
+	char name[64];
+	if (!n || memchr(t, '/', n) ||
+	    fetch_token_in(t, n, fetch_no_codings,
+	                   sizeof fetch_no_codings / sizeof *fetch_no_codings))
+		return true;
+	if (n >= sizeof name)
+		return false;
+	memcpy(name, t, n);
+	name[n] = 0;
+	iconv_t cd = iconv_open("UTF-8", name); /* a charset the system knows */
+	if (cd == (iconv_t)-1)
+		return false;
+	iconv_close(cd);
+	return true;
+}
+
+static enum fetch_coding fetch_refuse(struct fetch_xfer *x, const char *what, const char *v)
+{
+	snprintf(x->msg, sizeof x->msg, "unsupported %s: %.200s", what, v);
+	x->bad_response = true;
+	return FC_UNSUPPORTED;
+}
+
+/*
+ * Adds the codings of one header's list (v; NULL for none) to x->layer, in
+ * the order they were applied.  gzip, x-gzip and deflate are layers to
+ * inflate; "chunked" (Transfer-Encoding) libcurl has undone already; a
+ * label that is no coding is skipped; anything else is refused by name, as
+ * is a stack of more than FETCH_MAX_CODINGS.
+ */
+static enum fetch_coding fetch_codings_add(struct fetch_xfer *x, const char *what, const char *v)
 {
 	static const char *const zlib[] = {"gzip", "x-gzip", "deflate"};
-	const char *ce = x->hdr[HDR_CONTENT_ENCODING], *p = ce ? ce : "";
-	int layers = 0;
-	bool foreign = false;
-	while (*p) {
+	bool te = !strcmp(what, "Transfer-Encoding");
+	for (const char *p = v ? v : ""; *p;) {
 		p += strspn(p, " \t,");
-		size_t n = strcspn(p, ",;");
-		size_t len = n;
+		size_t n = strcspn(p, ",;"), len = n;
 		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
-		if (fetch_token_in(p, len, zlib, 3)) {
-			layers++;
-			/* "deflate" may come without its zlib header */
-			x->raw_deflate_ok = !strncasecmp(p, "deflate", len);
-		} else if (fetch_token_in(p, len, fetch_foreign_codings,
-		                          sizeof fetch_foreign_codings /
-		                              sizeof fetch_foreign_codings[0])) {
-			foreign = true;
+		int z = -1;
+		for (int i = 0; i < 3 && z < 0; i++)
+			if (fetch_token_in(p, len, &zlib[i], 1))
+				z = i;
+		if (z >= 0) {
+			if (x->nlayers == FETCH_MAX_CODINGS) {
+				snprintf(x->msg, sizeof x->msg,
+				         "more than %d codings in %s: %.200s", FETCH_MAX_CODINGS,
+				         what, v);
+				x->bad_response = true;
+				return FC_UNSUPPORTED;
+			}
+			struct fetch_zlayer *l = &x->layer[x->nlayers++];
+			l->name = zlib[z];
+			l->raw_ok = z == 2;
+		} else if (!(te && len == 7 && !strncasecmp(p, "chunked", 7)) &&
+		           !fetch_no_coding(p, len)) {
+			return fetch_refuse(x, what, v);
 		}
 		p += n;
 		p += strcspn(p, ","); /* parameters after ';' */
 	}
-	if (foreign || layers > 1) {
-		snprintf(x->msg, sizeof x->msg, "unsupported Content-Encoding: %.200s", ce);
-		x->bad_response = true;
-		return FC_UNSUPPORTED;
-	}
-	return layers ? FC_ZLIB : FC_IDENTITY;
+	return x->nlayers ? FC_ZLIB : FC_IDENTITY;
 }
 
-static bool fetch_decode_failed(struct fetch_xfer *x, const char *why)
+/*
+ * The final response's codings, decided at its first body byte:
+ * Content-Encoding's list, then Transfer-Encoding's (applied over it; not
+ * asked for, since no TE is sent, and passed on undecoded by libcurl 7.88,
+ * but decoded here with the same checks rather than stored as garbage).
+ */
+static enum fetch_coding fetch_coding_of(struct fetch_xfer *x)
 {
-	snprintf(x->msg, sizeof x->msg, "bad %.40s body: %.200s",
-	         x->hdr[HDR_CONTENT_ENCODING] ? x->hdr[HDR_CONTENT_ENCODING] : "encoded",
-	         why ? why : "corrupt data");
+	enum fetch_coding c =
+	    fetch_codings_add(x, "Content-Encoding", x->hdr[HDR_CONTENT_ENCODING]);
+	if (c != FC_UNSUPPORTED)
+		c = fetch_codings_add(x, "Transfer-Encoding", x->hdr[HDR_TRANSFER_ENCODING]);
+	return c;
+}
+
+static bool fetch_decode_failed(struct fetch_xfer *x, const struct fetch_zlayer *l, const char *why)
+{
+	snprintf(x->msg, sizeof x->msg, "bad %s body: %.200s", l->name, why ? why : "corrupt data");
 	x->bad_response = true;
 	return false;
 }
@@ -393,47 +461,77 @@ static bool fetch_decode_failed(struct fetch_xfer *x, const char *why)
  * not start like a zlib header (raw deflate, as some servers send) is
  * read raw.
  */
-static bool fetch_inflate_init(struct fetch_xfer *x, unsigned char first)
+static bool fetch_inflate_init(struct fetch_xfer *x, struct fetch_zlayer *l, unsigned char first)
 {
-	bool raw = x->raw_deflate_ok && !((first & 0x0f) == 8 && (first >> 4) <= 7);
-	if (inflateInit2(&x->z, raw ? -15 : 15 + 32) != Z_OK)
-		return fetch_decode_failed(x, "out of memory");
-	x->z_init = true;
+	bool raw = l->raw_ok && !((first & 0x0f) == 8 && (first >> 4) <= 7);
+	if (inflateInit2(&l->z, raw ? -15 : 15 + 32) != Z_OK)
+		return fetch_decode_failed(x, l, "out of memory");
+	l->init = true;
 	return true;
 }
 
-/* Inflates one piece of a gzip/deflate body and passes the output on. */
-static bool fetch_inflate(struct fetch_xfer *x, const char *buf, size_t len)
+static bool fetch_inflate(struct fetch_xfer *x, int i, const char *buf, size_t len);
+
+/* Passes bytes out of layer i on: into the layer applied before it, or to the sink. */
+static bool fetch_pass(struct fetch_xfer *x, int i, const char *buf, size_t len)
 {
+	if (i == 0)
+		return fetch_deliver(x, buf, len);
+	struct fetch_zlayer *l = &x->layer[i - 1];
+	if (!len || l->trailer)
+		return true;
+	return fetch_inflate(x, i - 1, buf, len);
+}
+
+/* Inflates one piece of layer i's input and passes the output on. */
+static bool fetch_inflate(struct fetch_xfer *x, int i, const char *buf, size_t len)
+{
+	struct fetch_zlayer *l = &x->layer[i];
 	unsigned char out[FETCH_ZBUF];
 
-	if (!x->z_init && !fetch_inflate_init(x, (unsigned char)buf[0]))
+	if (!l->init && !fetch_inflate_init(x, l, (unsigned char)buf[0]))
 		return false;
-	x->z.next_in = (unsigned char *)buf;
-	x->z.avail_in = (uInt)len;
-	while (x->z.avail_in && !x->z_trailer) {
-		if (x->z_end) {
+	l->z.next_in = (unsigned char *)buf;
+	l->z.avail_in = (uInt)len;
+	while (l->z.avail_in && !l->trailer) {
+		if (l->end) {
 			/* another gzip member may follow (gzip -c a b), also in a later
 			 * piece of the body; anything else is ignored */
-			if (x->z.next_in[0] != 0x1f || inflateReset(&x->z) != Z_OK) {
-				x->z_trailer = true;
+			if (l->z.next_in[0] != 0x1f || inflateReset(&l->z) != Z_OK) {
+				l->trailer = true;
 				break;
 			}
-			x->z_end = false;
+			l->end = false;
 		}
-		x->z.next_out = out;
-		x->z.avail_out = sizeof out;
-		int rc = inflate(&x->z, Z_NO_FLUSH);
+		l->z.next_out = out;
+		l->z.avail_out = sizeof out;
+		int rc = inflate(&l->z, Z_NO_FLUSH);
 		if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
-			return fetch_decode_failed(x, x->z.msg);
-		if (!fetch_deliver(x, (const char *)out, sizeof out - x->z.avail_out))
+			return fetch_decode_failed(x, l, l->z.msg);
+		size_t got = sizeof out - l->z.avail_out;
+		l->out += got;
+		if (l->out > (uint64_t)x->e->opts.max_body) {
+			x->too_big = true;
+			return false;
+		}
+		/* the next layer's calls use their own stream: l's state is kept in l */
+		if (!fetch_pass(x, i, (const char *)out, got))
 			return false;
 		if (rc == Z_STREAM_END)
-			x->z_end = true;
-		else if (rc == Z_BUF_ERROR && x->z.avail_out)
+			l->end = true;
+		else if (rc == Z_BUF_ERROR && l->z.avail_out)
 			break; /* needs more input */
 	}
 	return true;
+}
+
+/* The first layer (from the outside) whose stream has not ended; NULL when all have. */
+static const struct fetch_zlayer *fetch_unfinished_layer(const struct fetch_xfer *x)
+{
+	for (int i = x->nlayers - 1; i >= 0; i--)
+		if (!x->layer[i].end)
+			return &x->layer[i];
+	return NULL;
 }
 
 static size_t fetch_on_write(char *buf, size_t size, size_t n, void *ud)
@@ -455,7 +553,7 @@ static size_t fetch_on_write(char *buf, size_t size, size_t n, void *ud)
 	if (x->coding == FC_UNDECIDED)
 		x->coding = fetch_coding_of(x);
 	bool ok = x->coding == FC_IDENTITY ? fetch_deliver(x, buf, len)
-	          : x->coding == FC_ZLIB   ? fetch_inflate(x, buf, len)
+	          : x->coding == FC_ZLIB   ? fetch_pass(x, x->nlayers, buf, len)
 	                                   : false;
 	return ok ? len : 0; /* 0: CURLE_WRITE_ERROR */
 }
@@ -537,9 +635,10 @@ static enum fetch_status fetch_classify(struct fetch_xfer *x, CURLcode rc, long 
 		         x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
 		return rc == CURLE_OPERATION_TIMEDOUT ? FETCH_TIMEOUT : FETCH_NET_ERROR;
 	}
-	if (x->coding == FC_ZLIB && !x->z_end) {
-		snprintf(x->msg, sizeof x->msg, "%.40s body ended before its compressed stream did",
-		         x->hdr[HDR_CONTENT_ENCODING]);
+	const struct fetch_zlayer *cut = x->coding == FC_ZLIB ? fetch_unfinished_layer(x) : NULL;
+	if (cut) {
+		snprintf(x->msg, sizeof x->msg, "%s body ended before its compressed stream did",
+		         cut->name);
 		return FETCH_NET_ERROR;
 	}
 	if (code == 304 && !x->conditional) {
@@ -557,8 +656,9 @@ static enum fetch_status fetch_classify(struct fetch_xfer *x, CURLcode rc, long 
 
 static void fetch_xfer_free(struct fetch_xfer *x)
 {
-	if (x->z_init)
-		inflateEnd(&x->z);
+	for (int i = 0; i < x->nlayers; i++)
+		if (x->layer[i].init)
+			inflateEnd(&x->layer[i].z);
 	free(x->content_length);
 	fetch_hdr_reset(x);
 	curl_easy_cleanup(x->h);

@@ -14,9 +14,11 @@
  * given back byte for byte (a 304 to a request without them is an error),
  * gzip and deflate (decoded here with zlib, not by libcurl, which passes a
  * truncated compressed stream on as whole in 7.88: here it fails the
- * transfer; a compression it does not decode, or one applied twice, is
- * refused, and a label that is no coding at all, like a charset, is
- * ignored as feed readers do), feed media
+ * transfer; the codings of every Content-Encoding line and then of
+ * Transfer-Encoding, which libcurl leaves undecoded when no TE was sent,
+ * form one stack of up to 4 undone last first; any other coding is
+ * refused by name, and a label that is no coding at all, like a charset,
+ * is ignored as feed readers do), feed media
  * types in Accept, a configurable User-Agent, at most max_redirs redirects
  * over http/https only, a decompressed-body cap counted in the write
  * callback (CURLOPT_MAXFILESIZE stops neither a chunked endless body nor a
