@@ -111,6 +111,7 @@ enum el {
 	E_DC_TITLE, E_DC_CREATOR, E_DC_DATE, E_DC_SUBJECT, E_DC_DESCRIPTION, E_DC_LANGUAGE,
 	E_DCT_MODIFIED, E_DCT_ISSUED, E_DCT_CREATED, E_CONTENT_ENCODED, E_IT_AUTHOR, E_IT_SUMMARY,
 	E_IT_SUBTITLE, E_IT_CATEGORY, E_IT_KEYWORDS, E_MEDIA_CONTENT, E_MEDIA_THUMBNAIL,
+	E_MEDIA_TITLE, E_MEDIA_DESCRIPTION,
 	E_SY_PERIOD, E_SY_FREQUENCY, E_XHTML_BODY, E_FULLITEM,
 };
 
@@ -180,9 +181,13 @@ static const struct parse_el parse_el_table[] = {
 	{T_ITUNES, "keywords", E_IT_KEYWORDS},
 	{T_ITUNES, "subtitle", E_IT_SUBTITLE},
 	{T_ITUNES, "summary", E_IT_SUMMARY},
+	{T_MEDIA, "category", E_CATEGORY},
 	{T_MEDIA, "content", E_MEDIA_CONTENT},
+	{T_MEDIA, "description", E_MEDIA_DESCRIPTION},
 	{T_MEDIA, "group", E_TRANSPARENT},
+	{T_MEDIA, "keywords", E_IT_KEYWORDS},
 	{T_MEDIA, "thumbnail", E_MEDIA_THUMBNAIL},
+	{T_MEDIA, "title", E_MEDIA_TITLE},
 	{T_SY, "updateFrequency", E_SY_FREQUENCY},
 	{T_SY, "updatePeriod", E_SY_PERIOD},
 	{T_XHTML, "body", E_XHTML_BODY},
@@ -1350,6 +1355,10 @@ static void parse_element(struct parse *p, struct frame *f, unsigned char ctx, u
 		if (item || feed)
 			parse_capture_text(p, ctx, F_TITLE, 2);
 		break;
+	case E_MEDIA_TITLE: /* the last resort of an item's title */
+		if (item)
+			parse_capture_text(p, ctx, F_TITLE, 1);
+		break;
 	case E_LINK:
 		if (item || feed)
 			parse_capture(p, K_URL, ctx, F_LINK, 3);
@@ -1378,6 +1387,10 @@ static void parse_element(struct parse *p, struct frame *f, unsigned char ctx, u
 		break;
 	case E_IT_SUMMARY:
 		if (item || feed)
+			parse_capture_text(p, ctx, F_SUMMARY, 1);
+		break;
+	case E_MEDIA_DESCRIPTION: /* YouTube's entries have no other text */
+		if (item)
 			parse_capture_text(p, ctx, F_SUMMARY, 1);
 		break;
 	case E_CONTENT_ENCODED:

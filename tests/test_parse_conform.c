@@ -135,6 +135,52 @@ START_TEST(rss_content_encoded_beats_fullitem)
 }
 END_TEST
 
+/* ---- Media RSS ---- */
+
+#define MRSS(items)                                                                                \
+	"<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\"><channel>" items       \
+	"</channel></rss>"
+
+/* YouTube's Atom feeds carry an entry's text only as media:description
+ * inside media:group: it is the summary, as feed readers show it. */
+START_TEST(media_description_in_a_group_is_the_summary)
+{
+	ONE_EQ("<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+	       "xmlns:media=\"http://search.yahoo.com/mrss/\">"
+	       "<entry><title>v</title><media:group><media:title>v</media:title>"
+	       "<media:description>Line one\nLine "
+	       "two</media:description></media:group></entry></feed>",
+	       "{\"title\":\"v\",\"summary\":\"Line one\\nLine two\"}");
+}
+END_TEST
+
+START_TEST(media_description_does_not_displace_description)
+{
+	ONE_EQ(MRSS("<item><media:description>m</media:description><description>d</description>"
+	            "</item>"),
+	       "{\"summary\":\"d\"}");
+}
+END_TEST
+
+START_TEST(media_title_is_the_title_only_when_there_is_none)
+{
+	ONE_EQ(MRSS("<item><media:title>m</media:title></item>"), "{\"title\":\"m\"}");
+	ONE_EQ(MRSS("<item><media:title>m</media:title><title>t</title></item>"),
+	       "{\"title\":\"t\"}");
+	ONE_EQ(MRSS("<item><title>t</title><media:group><media:title>m</media:title></media:group>"
+	            "</item>"),
+	       "{\"title\":\"t\"}");
+}
+END_TEST
+
+START_TEST(media_keywords_and_category_are_categories)
+{
+	ONE_EQ(MRSS("<item><media:keywords>kitty, cat ,  big dog</media:keywords>"
+	            "<media:category scheme=\"urn:x\">animals/cats</media:category></item>"),
+	       "{\"categories\":[\"kitty\",\"cat\",\"big dog\",\"animals/cats\"]}");
+}
+END_TEST
+
 static Suite *parse_conform_suite(void)
 {
 	Suite *s = suite_create("parse_conform");
@@ -148,6 +194,12 @@ static Suite *parse_conform_suite(void)
 	tc = tcase_create("content");
 	tcase_add_test(tc, rss_fullitem_is_content);
 	tcase_add_test(tc, rss_content_encoded_beats_fullitem);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("media");
+	tcase_add_test(tc, media_description_in_a_group_is_the_summary);
+	tcase_add_test(tc, media_description_does_not_displace_description);
+	tcase_add_test(tc, media_title_is_the_title_only_when_there_is_none);
+	tcase_add_test(tc, media_keywords_and_category_are_categories);
 	suite_add_tcase(s, tc);
 	return s;
 }
