@@ -521,6 +521,51 @@ START_TEST(absolute_link_kept_as_written)
 }
 END_TEST
 
+/* Resolving a reference changes no character of it: non-ASCII, spaces
+ * (also in the query) stay as written, as an absolute link would. */
+START_TEST(resolved_link_keeps_its_characters)
+{
+	ONE_EQ(RSS("<item><link>caf\xc3\xa9 au lait.html?q=cr\xc3\xa8me br\xc3\xbbl\xc3\xa9"
+		   "e</link></item>"),
+	       "http://example.org/dir/feed.xml",
+	       "{\"link\":\"http://example.org/dir/caf\xc3\xa9 au lait.html?q=cr\xc3\xa8me "
+	       "br\xc3\xbbl\xc3\xa9" "e\"}");
+}
+END_TEST
+
+START_TEST(resolved_href_in_content_keeps_its_characters)
+{
+	ONE_EQ(RSS("<item><description>&lt;a href=\"/wiki/\xc3\x9c" "ber uns\"&gt;x&lt;/a&gt;"
+		   "</description></item>"),
+	       "http://example.org/dir/feed.xml",
+	       "{\"summary\":\"<a href=\\\"http://example.org/wiki/\xc3\x9c" "ber uns\\\">x</a>\"}");
+}
+END_TEST
+
+/* RFC 3986 5.2.2: a reference of only a fragment or a query keeps the
+ * base's path (and, for a fragment, its query). */
+START_TEST(fragment_or_query_only_link_keeps_the_base_path)
+{
+	ONE_EQ(RSS("<item><link>#comments</link></item>"), "http://example.org/a/b.php?id=7#top",
+	       "{\"link\":\"http://example.org/a/b.php?id=7#comments\"}");
+	ONE_EQ(RSS("<item><link>?id=8</link></item>"), "http://example.org/a/b.php?id=7",
+	       "{\"link\":\"http://example.org/a/b.php?id=8\"}");
+}
+END_TEST
+
+START_TEST(dot_segments_removed_when_resolving)
+{
+	ONE_EQ(RSS("<item><link>./x/../y/./z/..</link></item>"), "http://example.org/a/b/c",
+	       "{\"link\":\"http://example.org/a/b/y/\"}");
+	ONE_EQ(RSS("<item><link>../../../../up</link></item>"), "http://example.org/a/b/c",
+	       "{\"link\":\"http://example.org/up\"}");
+	ONE_EQ(RSS("<item><link>//cdn.example.net/./p/../q</link></item>"), "https://example.org/a",
+	       "{\"link\":\"https://cdn.example.net/q\"}");
+	ONE_EQ(RSS("<item><link>x</link></item>"), "http://example.org",
+	       "{\"link\":\"http://example.org/x\"}");
+}
+END_TEST
+
 START_TEST(enclosure_url_resolved)
 {
 	ONE_EQ(RSS("<item><enclosure url=\"a.mp3\" type=\"audio/mpeg\" length=\"1\"/></item>"),
@@ -1271,6 +1316,10 @@ static Suite *parse_suite(void)
 	tcase_add_test(tc, relative_link_without_base_kept_as_written);
 	tcase_add_test(tc, absolute_link_kept_as_written);
 	tcase_add_test(tc, enclosure_url_resolved);
+	tcase_add_test(tc, resolved_link_keeps_its_characters);
+	tcase_add_test(tc, resolved_href_in_content_keeps_its_characters);
+	tcase_add_test(tc, fragment_or_query_only_link_keeps_the_base_path);
+	tcase_add_test(tc, dot_segments_removed_when_resolving);
 	tcase_add_test(tc, atom_link_prefers_text_html_alternate);
 	tcase_add_test(tc, atom_link_without_rel_is_alternate);
 	tcase_add_test(tc, guid_permalink_becomes_link);
