@@ -558,6 +558,25 @@ static size_t fetch_on_write(char *buf, size_t size, size_t n, void *ud)
 	return ok ? len : 0; /* 0: CURLE_WRITE_ERROR */
 }
 
+/*
+ * libcurl reads a followed redirect's body without passing it to the write
+ * callback (to keep the connection): only its progress count sees those
+ * bytes, so an endless redirect body is cut here rather than at the total
+ * timeout.
+ */
+static int fetch_on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                             curl_off_t ulnow)
+{
+	struct fetch_xfer *x = ud;
+	(void)dltotal;
+	(void)ultotal;
+	(void)ulnow;
+	if (dlnow <= (curl_off_t)x->e->opts.max_body)
+		return 0;
+	x->too_big = true;
+	return 1; /* CURLE_ABORTED_BY_CALLBACK */
+}
+
 /* ---- result ---- */
 
 static int64_t fetch_header_time(const char *v)
@@ -933,6 +952,9 @@ static int fetch_setup(struct fetch_engine *e, struct fetch_xfer *x)
 	bad |= curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
 	bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fetch_on_write);
 	bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	bad |= curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	bad |= curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, fetch_on_progress);
+	bad |= curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
 	bad |= curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, fetch_opensocket);
 	bad |= curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, x);
 	return bad ? -1 : 0;

@@ -447,6 +447,29 @@ START_TEST(a_gzip_bomb_is_cut_at_max_body)
 }
 END_TEST
 
+START_TEST(an_endless_body_on_a_redirect_is_cut_at_max_body)
+{
+	/* libcurl reads a followed redirect's body without passing it on, to keep
+	 * the connection: it must count all the same */
+	struct httpd_route r = {.path = "/redirect-endless",
+	                        .status = 302,
+	                        .headers = "Location: /keep\n",
+	                        .body = "<!-- padding padding padding -->",
+	                        .mode = HTTPD_ENDLESS};
+	expect_failure(&r, "max_body = 1M", "body larger than 1048576 bytes");
+}
+END_TEST
+
+START_TEST(an_endless_error_page_is_cut_at_max_body)
+{
+	struct httpd_route r = {.path = "/error-endless",
+	                        .status = 503,
+	                        .body = "<p>busy busy busy busy</p>",
+	                        .mode = HTTPD_ENDLESS};
+	expect_failure(&r, "max_body = 1M", "body larger than 1048576 bytes");
+}
+END_TEST
+
 /* ---- redirects ---- */
 
 START_TEST(a_redirect_loop_stops_after_max_redirects)
@@ -946,6 +969,8 @@ static Suite *hostile_suite(void)
 	tcase_add_test(tc, an_endless_close_delimited_body_is_cut_at_max_body);
 	tcase_add_test(tc, a_huge_content_length_is_refused);
 	tcase_add_test(tc, a_gzip_bomb_is_cut_at_max_body);
+	tcase_add_test(tc, an_endless_body_on_a_redirect_is_cut_at_max_body);
+	tcase_add_test(tc, an_endless_error_page_is_cut_at_max_body);
 	tcase_add_test(tc, a_redirect_loop_stops_after_max_redirects);
 	tcase_add_test(tc, a_redirect_to_file_is_refused);
 	tcase_add_test(tc, a_redirect_to_ftp_is_refused);

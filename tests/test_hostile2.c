@@ -1269,6 +1269,45 @@ START_TEST(a_max_age_of_twenty_digits_is_clamped)
 }
 END_TEST
 
+/* Retry-After values that ask for no wait at all, or say nothing: the back-off holds. */
+static const char *const no_wait[] = {"0", "-5", "soon", "Thu, 01 Jan 1970 00:00:00 GMT",
+                                      "",  "1e9"};
+
+START_TEST(a_retry_after_of_no_wait_keeps_the_back_off)
+{
+	char path[64], resp[512];
+	snprintf(path, sizeof path, "/ra-none%d", _i);
+	snprintf(resp, sizeof resp,
+	         "HTTP/1.1 503 Service Unavailable\r\nRetry-After: %s\r\nContent-Length: 0\r\n\r\n",
+	         no_wait[_i]);
+	int64_t id = seeded_feed(path);
+	raw_route_str(srv, path, resp, RAW_CLOSE);
+	struct got g;
+	poll_feed(id, &g);
+	assert_failed(id, &g, "HTTP 503");
+	char reason[128];
+	int64_t d = next_poll_in(id, reason, sizeof reason);
+	ck_assert_int_ge(d, cfg.backoff_base - cfg.backoff_base / 4); /* - jitter at most */
+	ck_assert_int_le(d, cfg.backoff_base + cfg.backoff_base / 4 + 1);
+}
+END_TEST
+
+/* Locations that are no http(s) URL: never followed. */
+static const char *const odd_locations[] = {"data:text/xml,<rss/>",        "mailto:a@example.com",
+                                            "javascript:alert(1)",         "file:///etc/passwd",
+                                            "dict://127.0.0.1:11211/stat", "ldap://127.0.0.1/"};
+
+START_TEST(a_redirect_to_a_scheme_other_than_http_is_refused)
+{
+	char path[64], resp[512];
+	snprintf(path, sizeof path, "/odd-location%d", _i);
+	snprintf(resp, sizeof resp,
+	         "HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n",
+	         odd_locations[_i]);
+	expect_failure(path, resp, strlen(resp), RAW_CLOSE, "");
+}
+END_TEST
+
 /* ---- charsets ---- */
 
 static char *stored_title_of(const char *guid)
@@ -1377,6 +1416,10 @@ static Suite *hostile2_suite(void)
 	tcase_add_test(tc, a_304_to_a_request_without_validators_is_an_error);
 	tcase_add_test(tc, a_retry_after_of_twenty_digits_is_clamped);
 	tcase_add_test(tc, a_max_age_of_twenty_digits_is_clamped);
+	tcase_add_loop_test(tc, a_retry_after_of_no_wait_keeps_the_back_off, 0,
+	                    (int)(sizeof no_wait / sizeof no_wait[0]));
+	tcase_add_loop_test(tc, a_redirect_to_a_scheme_other_than_http_is_refused, 0,
+	                    (int)(sizeof odd_locations / sizeof odd_locations[0]));
 	tcase_add_test(tc, an_http_charset_decodes_a_document_without_an_encoding_declaration);
 	tcase_add_test(tc, a_utf8_bom_wins_over_an_http_charset);
 	suite_add_tcase(s, tc);
