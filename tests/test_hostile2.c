@@ -45,6 +45,7 @@
 enum raw_end {
 	RAW_CLOSE, /* FIN after the bytes */
 	RAW_RESET, /* RST after the bytes (SO_LINGER 0) */
+	RAW_DRIP,  /* after the bytes, a header line every 50 ms, never a blank one (up to 60 s) */
 };
 
 #define RAW_ROUTES 16
@@ -99,6 +100,17 @@ static void raw_send_all(int c, const char *p, size_t len)
 	}
 }
 
+/* Header lines, ~1.2 KB/s (above any low-speed limit a test sets), until the client hangs up. */
+static void raw_drip_headers(struct raw_srv *s, int c)
+{
+	static const char line[] = "X-Drip: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+	for (int i = 0; i < 1200 && !s->stop; i++) {
+		if (send(c, line, sizeof line - 1, MSG_NOSIGNAL) < 0)
+			return;
+		usleep(50 * 1000);
+	}
+}
+
 static const char raw_404[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
 
 static void raw_answer(struct raw_srv *s, int c)
@@ -121,6 +133,8 @@ static void raw_answer(struct raw_srv *s, int c)
 	if (r) {
 		r->hits++;
 		raw_send_all(c, r->resp, r->len);
+		if (r->end == RAW_DRIP)
+			raw_drip_headers(s, c);
 		if (r->end == RAW_RESET) {
 			usleep(100 * 1000); /* let the bytes arrive before the reset */
 			struct linger l = {.l_onoff = 1, .l_linger = 0};
@@ -1145,6 +1159,15 @@ START_TEST(interim_100_and_103_responses_before_the_200_are_skipped)
 }
 END_TEST
 
+START_TEST(headers_that_never_end_are_cut_by_the_low_speed_limit)
+{
+	/* 1.2 KB/s of header lines, too slow for libcurl's header size limit: the
+	 * low-speed limit counts body bytes only, so it cuts them (not the total timeout) */
+	const char *resp = "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n";
+	expect_failure("/drip", resp, strlen(resp), RAW_DRIP, "too slow");
+}
+END_TEST
+
 /* ---- redirects ---- */
 
 static void redirect_then_feed(const char *from, const char *location, const char *to)
@@ -1406,6 +1429,7 @@ static Suite *hostile2_suite(void)
 	tcase_add_test(tc, a_nul_byte_in_a_header_is_refused);
 	tcase_add_test(tc, an_endless_run_of_interim_responses_is_bounded);
 	tcase_add_test(tc, interim_100_and_103_responses_before_the_200_are_skipped);
+	tcase_add_test(tc, headers_that_never_end_are_cut_by_the_low_speed_limit);
 	tcase_add_test(tc, a_relative_location_is_resolved_against_the_request_url);
 	tcase_add_test(tc, a_location_with_spaces_is_followed_percent_encoded);
 	tcase_add_test(tc, a_location_with_raw_utf8_is_followed_percent_encoded);
