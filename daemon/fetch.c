@@ -534,6 +534,12 @@ static const struct fetch_zlayer *fetch_unfinished_layer(const struct fetch_xfer
 	return NULL;
 }
 
+/* A response whose body is the document: 2xx, but not 206 (a part of it: no Range is sent). */
+static bool fetch_is_document(long code)
+{
+	return code >= 200 && code < 300 && code != 206;
+}
+
 static size_t fetch_on_write(char *buf, size_t size, size_t n, void *ud)
 {
 	struct fetch_xfer *x = ud;
@@ -546,7 +552,7 @@ static size_t fetch_on_write(char *buf, size_t size, size_t n, void *ud)
 		x->too_big = true;
 		return 0;
 	}
-	if (x->status != 0 && (x->status < 200 || x->status > 299)) {
+	if (x->status != 0 && !fetch_is_document(x->status)) {
 		x->body_bytes += len; /* error page: counted (as received), not parsed */
 		return len;
 	}
@@ -667,9 +673,12 @@ static enum fetch_status fetch_classify(struct fetch_xfer *x, CURLcode rc, long 
 	}
 	if (code == 304)
 		return FETCH_NOT_MODIFIED;
-	if (code == 0 || (code >= 200 && code < 300))
+	if (code == 0 || fetch_is_document(code))
 		return FETCH_OK;
-	snprintf(x->msg, sizeof x->msg, "HTTP %ld", code);
+	snprintf(x->msg, sizeof x->msg,
+	         code == 206 ? "HTTP %ld (a part of the document) to a request without Range"
+	                     : "HTTP %ld",
+	         code);
 	return FETCH_HTTP_ERROR;
 }
 

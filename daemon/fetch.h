@@ -60,7 +60,7 @@ struct fetch_body {
 };
 
 /*
- * Body sink: called for each piece of a successful (2xx, or file://)
+ * Body sink: called for each piece of a successful (2xx but 206, or file://)
  * response body, in order.  Bodies of redirects and errors are never
  * passed on.  Return 0 to go on, non-zero to stop the transfer (it then
  * completes with FETCH_STOPPED).  Must not call fetch_start or
@@ -78,10 +78,10 @@ struct fetch_request {
 };
 
 enum fetch_status {
-	FETCH_OK,           /* 2xx; the body went to on_body */
+	FETCH_OK,           /* 2xx but 206; the body went to on_body */
 	FETCH_NOT_MODIFIED, /* 304 */
 	FETCH_HTTP_ERROR,   /* any other HTTP status (3xx without Location, 4xx, 5xx; a 304
-	                       when no validator was sent) */
+	                       when no validator was sent; a 206, since no Range is sent) */
 	FETCH_NET_ERROR,    /* no usable response: DNS, connect, refused address, TLS, limits,
 	                       a truncated or undecodable body */
 	FETCH_TIMEOUT,      /* a time limit hit */

@@ -1241,6 +1241,32 @@ START_TEST(an_rss_document_labelled_text_html_is_parsed)
 }
 END_TEST
 
+START_TEST(a_206_to_a_request_without_range_stores_nothing)
+{
+	/* no Range was sent: a part of the document is not the document, even
+	 * when the part holds whole items */
+	char resp[2048];
+	size_t part = strlen(whole_doc) - 40;
+	snprintf(resp, sizeof resp,
+	         "HTTP/1.1 206 Partial Content\r\nContent-Type: application/rss+xml\r\n"
+	         "Content-Range: bytes 0-%zu/%zu\r\nContent-Length: %zu\r\n\r\n%.*s",
+	         part - 1, strlen(whole_doc), part, (int)part, whole_doc);
+	expect_failure("/206", resp, strlen(resp), RAW_CLOSE, "HTTP 206");
+}
+END_TEST
+
+/* 2xx answers with no content by definition: no document, and said so. */
+static const char *const no_content[] = {"204 No Content", "205 Reset Content"};
+
+START_TEST(a_2xx_without_content_is_an_error)
+{
+	char path[64], resp[512];
+	snprintf(path, sizeof path, "/nocontent%d", _i);
+	snprintf(resp, sizeof resp, "HTTP/1.1 %s\r\nContent-Length: 0\r\n\r\n", no_content[_i]);
+	expect_failure(path, resp, strlen(resp), RAW_CLOSE, "");
+}
+END_TEST
+
 START_TEST(a_304_to_a_request_without_validators_is_an_error)
 {
 	/* nothing was asked conditionally, so "not modified" answers nothing */
@@ -1438,6 +1464,9 @@ static Suite *hostile2_suite(void)
 	tcase_add_test(tc, an_empty_200_is_not_a_feed);
 	tcase_add_test(tc, an_rss_document_labelled_text_html_is_parsed);
 	tcase_add_test(tc, a_304_to_a_request_without_validators_is_an_error);
+	tcase_add_test(tc, a_206_to_a_request_without_range_stores_nothing);
+	tcase_add_loop_test(tc, a_2xx_without_content_is_an_error, 0,
+	                    (int)(sizeof no_content / sizeof no_content[0]));
 	tcase_add_test(tc, a_retry_after_of_twenty_digits_is_clamped);
 	tcase_add_test(tc, a_max_age_of_twenty_digits_is_clamped);
 	tcase_add_loop_test(tc, a_retry_after_of_no_wait_keeps_the_back_off, 0,
