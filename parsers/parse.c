@@ -1360,7 +1360,10 @@ static void parse_element(struct parse *p, struct frame *f, unsigned char ctx, u
 			parse_capture_text(p, ctx, F_TITLE, 1);
 		break;
 	case E_LINK:
-		if (item || feed)
+		/* <link href=".."/> in RSS: an atom:link without its namespace */
+		if ((item || feed) && parse_attr(a, na, "href"))
+			parse_atom_link(p, ctx, a, na);
+		else if (item || feed)
 			parse_capture(p, K_URL, ctx, F_LINK, 3);
 		break;
 	case EA_LINK:

@@ -135,6 +135,45 @@ START_TEST(rss_content_encoded_beats_fullitem)
 }
 END_TEST
 
+/* ---- links ---- */
+
+/* An RSS <link> written Atom-style, with href and no text (feeds that use
+ * atom:link without declaring the namespace): feed readers take href. */
+START_TEST(rss_link_with_href_is_the_link)
+{
+	ONE_EQ(RSS("<item><link href=\"http://example.com/a\"/></item>"),
+	       "{\"link\":\"http://example.com/a\"}");
+	ONE_EQ(
+	    RSS("<item><link rel=\"alternate\" type=\"text/html\" href=\"http://example.com/b\"/>"
+	        "</item>"),
+	    "{\"link\":\"http://example.com/b\"}");
+	struct pt r;
+	pt_parse(
+	    &r,
+	    "<rss version=\"2.0\"><channel><link href=\"http://example.com/\"/></channel></rss>");
+	ck_assert_str_eq(r.feed, "{\"link\":\"http://example.com/\"}");
+	pt_free(&r);
+}
+END_TEST
+
+START_TEST(rss_link_with_href_of_another_rel_is_not_the_link)
+{
+	ONE_EQ(RSS("<item><link rel=\"self\" href=\"http://example.com/self\"/>"
+	           "<link rel=\"enclosure\" href=\"http://example.com/e.mp3\" type=\"audio/mpeg\"/>"
+	           "</item>"),
+	       "{\"enclosures\":[{\"url\":\"http://example.com/e.mp3\",\"type\":\"audio/mpeg\"}]}");
+}
+END_TEST
+
+START_TEST(rss_link_text_beats_a_link_with_href)
+{
+	ONE_EQ(
+	    RSS("<item><link href=\"http://example.com/href\"/><link>http://example.com/text</link>"
+	        "</item>"),
+	    "{\"link\":\"http://example.com/text\"}");
+}
+END_TEST
+
 /* ---- Media RSS ---- */
 
 #define MRSS(items)                                                                                \
@@ -194,6 +233,11 @@ static Suite *parse_conform_suite(void)
 	tc = tcase_create("content");
 	tcase_add_test(tc, rss_fullitem_is_content);
 	tcase_add_test(tc, rss_content_encoded_beats_fullitem);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("links");
+	tcase_add_test(tc, rss_link_with_href_is_the_link);
+	tcase_add_test(tc, rss_link_with_href_of_another_rel_is_not_the_link);
+	tcase_add_test(tc, rss_link_text_beats_a_link_with_href);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("media");
 	tcase_add_test(tc, media_description_in_a_group_is_the_summary);
