@@ -820,6 +820,25 @@ static void expect_refused(const char *path, const char *extra, const void *body
 	assert_failed(id, &g, want);
 }
 
+/* The whole document decodes before the trailer says it is wrong: nothing of it is stored. */
+static const char *const bad_trailers[] = {"crc", "isize", "adler"};
+
+START_TEST(a_compressed_body_with_a_bad_checksum_stores_nothing)
+{
+	bool zlib = !strcmp(bad_trailers[_i], "adler");
+	size_t n;
+	unsigned char *z = zpack(zlib ? 15 : 31, whole_doc, strlen(whole_doc), &n);
+	static const size_t from_end[] = {8, 1, 4}; /* gzip: CRC32, ISIZE; zlib: Adler-32 */
+	z[n - from_end[_i]] ^= 0x5a;
+	char path[64], extra[256];
+	snprintf(path, sizeof path, "/badsum%d", _i);
+	snprintf(extra, sizeof extra, "Content-Length: %zu\r\nContent-Encoding: %s\r\n", n,
+	         zlib ? "deflate" : "gzip");
+	expect_refused(path, extra, z, n, zlib ? "bad deflate body" : "bad gzip body");
+	free(z);
+}
+END_TEST
+
 /*
  * "Transfer-Encoding: gzip, chunked" was not asked for (no TE sent), but it
  * is decoded like a Content-Encoding, with the same checks (libcurl 7.88
@@ -1421,6 +1440,8 @@ static Suite *hostile2_suite(void)
 	tcase_add_test(tc, gzip_encoding_on_a_body_that_is_not_gzip_is_an_error);
 	tcase_add_test(tc, a_truncated_gzip_stream_stores_nothing);
 	tcase_add_test(tc, a_truncated_gzip_stream_cut_short_of_its_content_length_stores_nothing);
+	tcase_add_loop_test(tc, a_compressed_body_with_a_bad_checksum_stores_nothing, 0,
+	                    (int)(sizeof bad_trailers / sizeof bad_trailers[0]));
 	tcase_add_test(tc, a_zlib_wrapped_deflate_body_is_decoded);
 	tcase_add_test(tc, a_raw_deflate_body_is_decoded);
 	tcase_add_test(tc, two_gzip_members_are_decoded_as_one_body);

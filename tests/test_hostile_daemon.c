@@ -108,7 +108,8 @@ static void alive(void)
 	              tu_read_file(logpath, NULL));
 }
 
-static const char *paths[] = {"/bomb", "/endless", "/hang", "/deep", "/lol", "/html"};
+static const char *paths[] = {
+    "/bomb", "/endless", "/hang", "/deep", "/lol", "/html", "/lz4", "/206", "/redirect-endless"};
 #define NPATHS (sizeof paths / sizeof paths[0])
 
 static void routes(void)
@@ -145,6 +146,19 @@ static void routes(void)
 	r = (struct httpd_route){.path = "/lol", .body = lol};
 	httpd_route(srv, &r);
 	r = (struct httpd_route){.path = "/html", .body = "<html><body><p>no feed</body></html>"};
+	httpd_route(srv, &r);
+	r = (struct httpd_route){.path = "/lz4",
+	                         .headers = "Content-Encoding: lz4\n",
+	                         .body = "\x04\x22\x4d\x18 not a feed"};
+	httpd_route(srv, &r);
+	r = (struct httpd_route){
+	    .path = "/206", .status = 206, .body = "<rss version=\"2.0\"><cha"};
+	httpd_route(srv, &r);
+	r = (struct httpd_route){.path = "/redirect-endless",
+	                         .status = 302,
+	                         .headers = "Location: /good\n",
+	                         .body = "<!-- padding padding -->",
+	                         .mode = HTTPD_ENDLESS};
 	httpd_route(srv, &r);
 	r = (struct httpd_route){
 	    .path = "/good",
@@ -274,8 +288,13 @@ START_TEST(the_daemon_survives_a_hostile_server_and_serves_the_good_feed)
 	ck_assert_msg(fetched == NPATHS + 1, "%zu of %zu feeds fetched:\n%s", fetched, NPATHS + 1,
 	              errors);
 	/* the failures recorded (deep nesting and billion laughs are parsed as far as allowed) */
-	static const char *const want[] = {"/bomb: body larger than", "/endless: body larger than",
-	                                   "/hang: Operation too slow", "/html: not a feed"};
+	static const char *const want[] = {"/bomb: body larger than",
+	                                   "/endless: body larger than",
+	                                   "/hang: Operation too slow",
+	                                   "/html: not a feed",
+	                                   "/lz4: unsupported Content-Encoding: lz4",
+	                                   "/206: HTTP 206",
+	                                   "/redirect-endless: body larger than"};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
 		ck_assert_msg(strstr(errors, want[i]), "want %s in:\n%s", want[i], errors);
 	ck_assert_msg(hwm > 0 && hwm < HD_RSS_MAX_KB, "peak RSS %ld KiB", hwm);
