@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define LX_MAX_TAG (1u << 20)	/* a longer "tag" is taken as a literal '<' */
 #define LX_MAX_REF 40		/* longest entity reference looked at */
@@ -636,19 +637,25 @@ static void lx_end_tag(struct lx *l, const char *s, size_t n)
 		lx_emit_end(l);
 		return;
 	}
-	for (i = l->nel; i-- > 0;) {
-		const char *ns = l->names.p + l->el[i].off;
-		const char *local = ns + strlen(ns) + 1;
-		const char *prefix = local + strlen(local) + 1;
-		size_t pl = strlen(prefix), ll = strlen(local);
-		bool match = pl ? (ne == pl + 1 + ll && !memcmp(s, prefix, pl) && s[pl] == ':' &&
-				   !memcmp(s + pl + 1, local, ll))
-				: (ne == ll && !memcmp(s, local, ll));
+	/* the nearest exact match; else the nearest in another case
+	 * (</TITLE> for <title>), as HTML-minded feed parsers read it */
+	for (int fold = 0; fold < 2; fold++) {
+		int (*cmp)(const char *, const char *, size_t) = fold ? strncasecmp : strncmp;
 
-		if (match) {
-			while (l->nel > i && lx_live(l))
-				lx_emit_end(l);
-			return;
+		for (i = l->nel; i-- > 0;) {
+			const char *ns = l->names.p + l->el[i].off;
+			const char *local = ns + strlen(ns) + 1;
+			const char *prefix = local + strlen(local) + 1;
+			size_t pl = strlen(prefix), ll = strlen(local);
+			bool match = pl ? (ne == pl + 1 + ll && !cmp(s, prefix, pl) && s[pl] == ':' &&
+					   !cmp(s + pl + 1, local, ll))
+					: (ne == ll && !cmp(s, local, ll));
+
+			if (match) {
+				while (l->nel > i && lx_live(l))
+					lx_emit_end(l);
+				return;
+			}
 		}
 	}
 }

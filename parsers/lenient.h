@@ -8,8 +8,9 @@
  * numeric references, keeps a bare & or < as text, drops illegal control
  * characters, skips comments, PIs and DOCTYPE (internal entities are never
  * expanded), treats CDATA as text, closes up to a matching open element on
- * an end tag (ignores one that matches nothing) and closes every open
- * element at lx_finish.
+ * an end tag (one matching in another case when none matches exactly;
+ * ignores one that matches nothing) and closes every open element at
+ * lx_finish.
  */
 #ifndef FEEDD_LENIENT_H
 #define FEEDD_LENIENT_H

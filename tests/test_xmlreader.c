@@ -691,6 +691,29 @@ START_TEST(test_end_tag_matching_nothing_ignored)
 }
 END_TEST
 
+/* XML names are case-sensitive, but an end tag that matches no open
+ * element exactly closes one it matches in another case (</TITLE> for
+ * <title>), as the HTML-minded feed parsers read it. */
+START_TEST(test_end_tag_in_another_case_closes_its_element)
+{
+	struct res r = runs("<a><title>x</TITLE><b>y</b></a>");
+
+	ck_assert(!r.wf);
+	ck_assert_str_eq(r.ev, "<a><title>x</title><b>y</b></a>");
+	free(r.ev);
+}
+END_TEST
+
+START_TEST(test_end_tag_exact_match_beats_another_case)
+{
+	struct res r = runs("<a><B><b>x</B>y</b></a>");
+
+	ck_assert(!r.wf);
+	ck_assert_str_eq(r.ev, "<a><B><b>x</b></B>y</a>");
+	free(r.ev);
+}
+END_TEST
+
 START_TEST(test_missing_end_tags_closed_at_finish)
 {
 	struct res r = runs("<rss><channel><item><title>t</title>");
@@ -1131,6 +1154,8 @@ static Suite *xmlreader_suite(void)
 	tcase_add_test(tc, test_control_characters_dropped);
 	tcase_add_test(tc, test_mismatched_end_tag_closes_to_open_element);
 	tcase_add_test(tc, test_end_tag_matching_nothing_ignored);
+	tcase_add_test(tc, test_end_tag_in_another_case_closes_its_element);
+	tcase_add_test(tc, test_end_tag_exact_match_beats_another_case);
 	tcase_add_test(tc, test_missing_end_tags_closed_at_finish);
 	tcase_add_test(tc, test_truncated_document_keeps_items);
 	tcase_add_test(tc, test_truncated_inside_tag_drops_partial_tag);
