@@ -1302,6 +1302,24 @@ static const char *parse_rdf_about(const struct xr_attr *a, size_t na)
 	return NULL;
 }
 
+/*
+ * An item or entry starting inside the open one: the open one was never
+ * closed (items do not nest).  Delivers it, and its element no longer
+ * counts as an item; returns the context the new one starts in.
+ */
+static unsigned char parse_end_open_item(struct parse *p)
+{
+	size_t k = p->nfr - 1;
+	while (k-- > 0)
+		if (p->fr[k].ctx == CTX_ITEM && (p->fr[k].el == E_ITEM || p->fr[k].el == E_ENTRY))
+			break;
+	if (k == (size_t)-1)
+		return CTX_ITEM;
+	parse_item_end(p, p->fr[k].base);
+	p->fr[k].ctx = k ? p->fr[k - 1].ctx : CTX_DOC;
+	return p->fr[k].ctx;
+}
+
 /* An element in feed or item context. */
 static void parse_element(struct parse *p, struct frame *f, unsigned char ctx, unsigned char el,
 			  unsigned char nsc, const struct xr_attr *a, size_t na)
@@ -1318,6 +1336,10 @@ static void parse_element(struct parse *p, struct frame *f, unsigned char ctx, u
 		break;
 	case E_ITEM:
 	case E_ENTRY:
+		if (item && p->in_item) {
+			ctx = parse_end_open_item(p);
+			feed = ctx == CTX_FEED;
+		}
 		if ((ctx == CTX_DOC && el == E_ITEM) || feed) {
 			parse_rdf_format(p, nsc);
 			if (p->nitems >= p->o.limits.max_items) {

@@ -174,6 +174,45 @@ START_TEST(rss_link_text_beats_a_link_with_href)
 }
 END_TEST
 
+/* ---- broken documents ---- */
+
+/* An <item> left open: the next <item> starts a new item (items do not
+ * nest), so neither it nor any later item is lost. */
+START_TEST(an_item_left_open_ends_where_the_next_begins)
+{
+	struct pt r;
+	pt_parse(&r, "<rss version=\"2.0\"><channel><title>t</title>"
+	             "<item><title>open</title><link>http://e/1</link>"
+	             "<item><title>two</title></item>"
+	             "<item><title>three</title></item></channel></rss>");
+	ck_assert(!r.wellformed);
+	ck_assert_uint_eq(r.n, 3);
+	ck_assert_str_eq(r.items[0], "{\"title\":\"open\",\"link\":\"http://e/1\"}");
+	ck_assert_str_eq(r.items[1], "{\"title\":\"two\"}");
+	ck_assert_str_eq(r.items[2], "{\"title\":\"three\"}");
+	pt_free(&r);
+}
+END_TEST
+
+START_TEST(an_atom_entry_left_open_ends_where_the_next_begins)
+{
+	struct pt r;
+	pt_parse(&r, "<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+	             "<entry><id>1</id><entry><id>2</id></entry></feed>");
+	ck_assert_uint_eq(r.n, 2);
+	ck_assert_str_eq(r.items[0], "{\"id\":\"1\"}");
+	ck_assert_str_eq(r.items[1], "{\"id\":\"2\"}");
+	pt_free(&r);
+}
+END_TEST
+
+START_TEST(an_end_tag_in_another_case_ends_the_title)
+{
+	ONE_EQ(RSS("<item><title>shout</TITLE><link>http://e/7</link></item>"),
+	       "{\"title\":\"shout\",\"link\":\"http://e/7\"}");
+}
+END_TEST
+
 /* ---- Media RSS ---- */
 
 #define MRSS(items)                                                                                \
@@ -238,6 +277,11 @@ static Suite *parse_conform_suite(void)
 	tcase_add_test(tc, rss_link_with_href_is_the_link);
 	tcase_add_test(tc, rss_link_with_href_of_another_rel_is_not_the_link);
 	tcase_add_test(tc, rss_link_text_beats_a_link_with_href);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("broken");
+	tcase_add_test(tc, an_item_left_open_ends_where_the_next_begins);
+	tcase_add_test(tc, an_atom_entry_left_open_ends_where_the_next_begins);
+	tcase_add_test(tc, an_end_tag_in_another_case_ends_the_title);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("media");
 	tcase_add_test(tc, media_description_in_a_group_is_the_summary);
