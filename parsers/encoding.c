@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <iconv.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,7 +64,31 @@ static const struct {
 	{"maccentraleurope", "MAC-CENTRALEUROPE"},		 {"ebcdiccpbe", "IBM500"},
 	{"ebcdiccpch", "IBM500"},  {"ebcdiccpca", "IBM037"},	 {"ebcdiccpus", "IBM037"},
 	{"ebcdiccpnl", "IBM037"},  {"ebcdiccpwt", "IBM037"},	 {"ibm039", "IBM037"},
+	{"xmaccyrillic", "MAC-CYRILLIC"}, {"xmacukrainian", "MACUKRAINIAN"},
 };
+
+/* "latin-1", "windows1252", "cp-1252", "win-1251": glibc takes these
+ * only as LATIN1 / CP1252; the iconv name for such a key, or NULL. */
+static const char *enc_family_name(const char *key, char *out, size_t cap)
+{
+	static const char *const cp[] = {"windows", "win", "cp"};
+	size_t n;
+
+	if (!strncmp(key, "latin", 5) && key[5] >= '1' && key[5] <= '9' &&
+	    strspn(key + 5, "0123456789") == strlen(key + 5) && strlen(key + 5) <= 2) {
+		snprintf(out, cap, "LATIN%s", key + 5);
+		return out;
+	}
+	for (size_t i = 0; i < sizeof(cp) / sizeof(cp[0]); i++) {
+		n = strlen(cp[i]);
+		if (!strncmp(key, cp[i], n) && strlen(key + n) == 4 && !strncmp(key + n, "125", 3) &&
+		    key[n + 3] >= '0' && key[n + 3] <= '8') {
+			snprintf(out, cap, "CP%s", key + n);
+			return out;
+		}
+	}
+	return NULL;
+}
 
 /* Mac OS Greek and Turkish 0x80..0xFF (glibc's iconv has neither). */
 static const uint16_t enc_mac_greek[128] = {
@@ -629,7 +654,7 @@ static int enc_try_label(struct enc *e, const char *label)
 {
 	static const char *const ascii[] = {"usascii", "ascii", "ansix341968", "iso646us",
 					    "us"};
-	char key[48];
+	char key[48], family[16];
 	size_t i;
 
 	if (!*label)
@@ -667,6 +692,8 @@ static int enc_try_label(struct enc *e, const char *label)
 	for (i = 0; i < sizeof(enc_aliases) / sizeof(enc_aliases[0]); i++)
 		if (!strcmp(key, enc_aliases[i].key))
 			return enc_open_iconv(e, enc_aliases[i].iconv, label);
+	if (enc_family_name(key, family, sizeof(family)))
+		return enc_open_iconv(e, family, label);
 	if (!enc_open_iconv(e, label, label))
 		return 0;
 	return enc_open_iconv_dashed(e, label);

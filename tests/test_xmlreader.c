@@ -489,6 +489,34 @@ START_TEST(test_declared_encoding_decoded)
 }
 END_TEST
 
+/* Labels that feeds write and glibc's iconv does not take as written. */
+static const struct {
+	const char *label, *bytes, *want;
+} enc_label_cases[] = {
+	{"latin-1", "caf\xe9", "caf\xc3\xa9"},
+	{"Latin_1", "caf\xe9", "caf\xc3\xa9"},
+	{"latin-2", "\xa3\xf3", "\xc5\x81\xc3\xb3"},
+	{"windows1252", "\x93q\x94", "\xe2\x80\x9cq\xe2\x80\x9d"},
+	{"cp-1252", "\x93q\x94", "\xe2\x80\x9cq\xe2\x80\x9d"},
+	{"win-1251", "\xcf", "\xd0\x9f"},
+	{"x-mac-cyrillic", "\x8f", "\xd0\x9f"},
+	{"x-mac-ukrainian", "\x8f", "\xd0\x9f"},
+};
+
+START_TEST(test_declared_label_variants_decoded)
+{
+	char doc[256], want[64];
+
+	snprintf(doc, sizeof(doc), "<?xml version=\"1.0\" encoding=\"%s\"?><a>%s</a>",
+		 enc_label_cases[_i].label, enc_label_cases[_i].bytes);
+	snprintf(want, sizeof(want), "<a>%s</a>", enc_label_cases[_i].want);
+	struct res r = run(doc, strlen(doc), NULL, 0);
+	ck_assert_msg(r.wf, "%s: %s", enc_label_cases[_i].label, r.err);
+	ck_assert_str_eq(r.ev, want);
+	free(r.ev);
+}
+END_TEST
+
 START_TEST(test_http_charset_overrides_declaration)
 {
 	size_t n;
@@ -1134,6 +1162,8 @@ static Suite *xmlreader_suite(void)
 	tcase_add_test(tc, test_utf16be_without_bom_declared);
 	tcase_add_loop_test(tc, test_declared_encoding_decoded, 0,
 			    sizeof(enc_cases) / sizeof(enc_cases[0]));
+	tcase_add_loop_test(tc, test_declared_label_variants_decoded, 0,
+			    sizeof(enc_label_cases) / sizeof(enc_label_cases[0]));
 	tcase_add_test(tc, test_http_charset_overrides_declaration);
 	tcase_add_test(tc, test_bom_overrides_http_and_declaration);
 	tcase_add_test(tc, test_declared_utf8_with_latin1_bytes_read_as_cp1252);
