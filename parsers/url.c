@@ -38,9 +38,13 @@ static char *url_dup(const char *s, size_t n)
 /*
  * Both relative: resolve against a dummy origin and take it off again, so
  * that xml:base="/a/" with no document URL still turns "b" into "/a/b".
+ * A ref that starts with '/' does not depend on such a base's path: "/x"
+ * keeps its slash, "//host/x" (no scheme to give it) stays as written.
  */
 static char *url_resolve_relative(const char *base, const char *ref, size_t n)
 {
+	if (n >= 2 && ref[0] == '/' && ref[1] == '/')
+		return url_dup(ref, n);
 	size_t bl = strlen(base);
 	char *abs = malloc(sizeof URL_DUMMY + 1 + bl);
 	if (!abs)
@@ -51,7 +55,7 @@ static char *url_resolve_relative(const char *base, const char *ref, size_t n)
 	free(abs);
 	if (!r || strncmp(r, URL_DUMMY "/", sizeof URL_DUMMY))
 		return r;
-	size_t skip = sizeof URL_DUMMY - 1 + (base[0] == '/' ? 0 : 1);
+	size_t skip = sizeof URL_DUMMY - 1 + (base[0] == '/' || (n && ref[0] == '/') ? 0 : 1);
 	memmove(r, r + skip, strlen(r + skip) + 1);
 	return r;
 }

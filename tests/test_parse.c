@@ -1237,6 +1237,19 @@ START_TEST(relative_xml_base_without_document_url_still_joins)
 }
 END_TEST
 
+/* A path-relative xml:base with no document URL: "x" joins it, "/x" and
+ * "//host/x" do not depend on it and stay as written. */
+START_TEST(relative_xml_base_without_document_url_keeps_absolute_paths)
+{
+	ONE_EQ(RSS("<item xml:base=\"news/\"><link>item.html</link></item>"), NULL,
+	       "{\"link\":\"news/item.html\"}");
+	ONE_EQ(RSS("<item xml:base=\"news/\"><link>/item.html</link></item>"), NULL,
+	       "{\"link\":\"/item.html\"}");
+	ONE_EQ(RSS("<item xml:base=\"news/\"><link>//cdn.example/x</link></item>"), NULL,
+	       "{\"link\":\"//cdn.example/x\"}");
+}
+END_TEST
+
 START_TEST(rdf_about_is_item_id)
 {
 	struct pt r;
@@ -1359,6 +1372,7 @@ static Suite *parse_suite(void)
 	tcase_add_test(tc, empty_rdf_is_rss10);
 	tcase_add_test(tc, xml_lang_underscore_becomes_hyphen);
 	tcase_add_test(tc, relative_xml_base_without_document_url_still_joins);
+	tcase_add_test(tc, relative_xml_base_without_document_url_keeps_absolute_paths);
 	tcase_add_test(tc, atom_link_url_as_text_without_href);
 	tcase_add_test(tc, dc_author_is_author);
 	tcase_add_test(tc, empty_base64_content_is_absent);
