@@ -654,7 +654,7 @@ static int enc_try_label(struct enc *e, const char *label)
 {
 	static const char *const ascii[] = {"usascii", "ascii", "ansix341968", "iso646us",
 					    "us"};
-	char key[48], family[16];
+	char key[48], family[56];
 	size_t i;
 
 	if (!*label)
