@@ -1081,6 +1081,103 @@ START_TEST(padding_inside_a_stacked_coding_is_cut_at_max_body)
 }
 END_TEST
 
+/* ---- layers inside layers ---- */
+
+/* A layer's input is what the layer over it puts out, in pieces of any size:
+ * gzip members, raw deflate, bytes after a stream and a cut stream are read
+ * there as in the outermost layer. */
+START_TEST(gzip_members_inside_a_stacked_gzip_are_decoded)
+{
+	size_t half = strlen(whole_doc) / 2, n1, n2, n3;
+	char *z1 = zpack(31, whole_doc, half, &n1);
+	char *z2 = zpack(31, whole_doc + half, strlen(whole_doc) - half, &n2);
+	char *both = malloc(n1 + n2);
+	memcpy(both, z1, n1);
+	memcpy(both + n1, z2, n2);
+	char *outer = zpack(31, both, n1 + n2, &n3);
+	char extra[256];
+	snprintf(extra, sizeof extra, "Content-Length: %zu\r\nContent-Encoding: gzip, gzip\r\n",
+	         n3);
+	expect_whole("/layers-members", extra, outer, n3);
+	free(z1);
+	free(z2);
+	free(both);
+	free(outer);
+}
+END_TEST
+
+START_TEST(raw_deflate_inside_gzip_is_decoded)
+{
+	size_t n1, n2;
+	char *inner = zpack(-15, whole_doc, strlen(whole_doc), &n1);
+	char *outer = zpack(31, inner, n1, &n2);
+	char extra[256];
+	snprintf(extra, sizeof extra, "Content-Length: %zu\r\nContent-Encoding: deflate, gzip\r\n",
+	         n2);
+	expect_whole("/layers-rawdeflate", extra, outer, n2);
+	free(inner);
+	free(outer);
+}
+END_TEST
+
+START_TEST(bytes_after_the_inner_stream_are_ignored)
+{
+	size_t n1, n2;
+	char *inner = zpack(31, whole_doc, strlen(whole_doc), &n1);
+	char *padded = malloc(n1 + 8);
+	memcpy(padded, inner, n1);
+	memcpy(padded + n1, "\r\n\0junk", 8);
+	char *outer = zpack(31, padded, n1 + 8, &n2);
+	char extra[256];
+	snprintf(extra, sizeof extra, "Content-Length: %zu\r\nContent-Encoding: gzip, gzip\r\n",
+	         n2);
+	expect_whole("/layers-innertail", extra, outer, n2);
+	free(inner);
+	free(padded);
+	free(outer);
+}
+END_TEST
+
+START_TEST(an_inner_stream_cut_inside_a_whole_outer_one_stores_nothing)
+{
+	char *doc = long_doc();
+	size_t n1, n2;
+	char *inner = zpack(31, doc, strlen(doc), &n1);
+	char *outer = zpack(31, inner, n1 / 2, &n2);
+	char extra[256];
+	snprintf(extra, sizeof extra, "Content-Length: %zu\r\nContent-Encoding: gzip, gzip\r\n",
+	         n2);
+	expect_refused("/layers-innercut", extra, outer, n2,
+	               "ended before its compressed stream did");
+	free(doc);
+	free(inner);
+	free(outer);
+}
+END_TEST
+
+START_TEST(a_big_document_in_three_layers_is_decoded)
+{
+	char *doc = long_doc();
+	size_t n1, n2, n3;
+	char *a = zpack(15, doc, strlen(doc), &n1);
+	char *b = zpack(-15, a, n1, &n2);
+	char *c = zpack(31, b, n2, &n3);
+	char extra[256];
+	snprintf(extra, sizeof extra,
+	         "Content-Length: %zu\r\nContent-Encoding: deflate, deflate, x-gzip\r\n", n3);
+	int64_t id = seeded_feed("/layers-three");
+	raw_route_parts("/layers-three", extra, c, n3);
+	struct got g;
+	poll_feed(id, &g);
+	assert_stored(id, &g, "g-399");
+	ck_assert_str_eq(g.warning, "");
+	free(doc);
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
 /* ---- headers ---- */
 
 START_TEST(a_flood_of_header_lines_is_refused)
@@ -1469,6 +1566,11 @@ static Suite *hostile2_suite(void)
 	tcase_add_test(tc, more_codings_than_the_limit_are_refused);
 	tcase_add_test(tc, an_unknown_coding_on_a_later_line_is_refused);
 	tcase_add_test(tc, padding_inside_a_stacked_coding_is_cut_at_max_body);
+	tcase_add_test(tc, gzip_members_inside_a_stacked_gzip_are_decoded);
+	tcase_add_test(tc, raw_deflate_inside_gzip_is_decoded);
+	tcase_add_test(tc, bytes_after_the_inner_stream_are_ignored);
+	tcase_add_test(tc, an_inner_stream_cut_inside_a_whole_outer_one_stores_nothing);
+	tcase_add_test(tc, a_big_document_in_three_layers_is_decoded);
 	tcase_add_test(tc, a_flood_of_header_lines_is_refused);
 	tcase_add_test(tc, a_one_megabyte_header_line_is_refused);
 	tcase_add_test(tc, an_http_0_9_response_without_a_status_line_is_refused);
