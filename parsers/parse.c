@@ -1305,19 +1305,22 @@ static const char *parse_rdf_about(const struct xr_attr *a, size_t na)
 /*
  * An item or entry starting inside the open one: the open one was never
  * closed (items do not nest).  Delivers it, and its element no longer
- * counts as an item; returns the context the new one starts in.
+ * counts as an item; returns the context the new one starts in: that of
+ * the nearest frame below the run in item context (the open item, the
+ * media:group it passes children through, and the like, also those of an
+ * item ended here before), so the feed's or the document's.
  */
 static unsigned char parse_end_open_item(struct parse *p)
 {
-	size_t k = p->nfr - 1;
-	while (k-- > 0)
-		if (p->fr[k].ctx == CTX_ITEM && (p->fr[k].el == E_ITEM || p->fr[k].el == E_ENTRY))
-			break;
-	if (k == (size_t)-1)
+	size_t k = p->nfr - 1, open = (size_t)-1;
+	while (k-- > 0 && p->fr[k].ctx == CTX_ITEM)
+		if (p->fr[k].el == E_ITEM || p->fr[k].el == E_ENTRY)
+			open = k;
+	if (open == (size_t)-1)
 		return CTX_ITEM;
-	parse_item_end(p, p->fr[k].base);
-	p->fr[k].ctx = k ? p->fr[k - 1].ctx : CTX_DOC;
-	return p->fr[k].ctx;
+	parse_item_end(p, p->fr[open].base);
+	p->fr[open].ctx = k == (size_t)-1 ? CTX_DOC : p->fr[k].ctx;
+	return p->fr[open].ctx;
 }
 
 /* An element in feed or item context. */

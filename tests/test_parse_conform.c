@@ -206,6 +206,46 @@ START_TEST(an_atom_entry_left_open_ends_where_the_next_begins)
 }
 END_TEST
 
+/* Items left open inside a media:group left open (the group passes its
+ * children on to the item): each item is delivered once and none is lost,
+ * however deep the open ones pile up. */
+START_TEST(items_left_open_in_open_media_groups_are_each_delivered_once)
+{
+	struct pt r;
+	pt_parse(&r, "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\"><channel>"
+	             "<item><guid>1</guid><media:group>"
+	             "<item><guid>2</guid><media:group>"
+	             "<item><guid>3</guid><media:group>"
+	             "<item><guid>4</guid></item></channel></rss>");
+	ck_assert(!r.wellformed);
+	ck_assert_uint_eq(r.n, 4);
+	for (size_t i = 0; i < r.n && i < 4; i++) {
+		char want[32];
+		snprintf(want, sizeof want, "{\"id\":\"%zu\"}", i + 1);
+		ck_assert_str_eq(r.items[i], want);
+	}
+	pt_free(&r);
+}
+END_TEST
+
+START_TEST(entries_nested_in_media_groups_are_each_delivered_once)
+{
+	struct pt r;
+	pt_parse(&r, "<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+	             "xmlns:media=\"http://search.yahoo.com/mrss/\">"
+	             "<entry><id>1</id><media:group><entry><id>2</id><media:group>"
+	             "<entry><id>3</id></entry></media:group></entry></media:group></entry>"
+	             "<entry><id>4</id></entry></feed>");
+	ck_assert_uint_eq(r.n, 4);
+	for (size_t i = 0; i < r.n && i < 4; i++) {
+		char want[32];
+		snprintf(want, sizeof want, "{\"id\":\"%zu\"}", i + 1);
+		ck_assert_str_eq(r.items[i], want);
+	}
+	pt_free(&r);
+}
+END_TEST
+
 START_TEST(an_end_tag_in_another_case_ends_the_title)
 {
 	ONE_EQ(RSS("<item><title>shout</TITLE><link>http://e/7</link></item>"),
@@ -281,6 +321,8 @@ static Suite *parse_conform_suite(void)
 	tc = tcase_create("broken");
 	tcase_add_test(tc, an_item_left_open_ends_where_the_next_begins);
 	tcase_add_test(tc, an_atom_entry_left_open_ends_where_the_next_begins);
+	tcase_add_test(tc, items_left_open_in_open_media_groups_are_each_delivered_once);
+	tcase_add_test(tc, entries_nested_in_media_groups_are_each_delivered_once);
 	tcase_add_test(tc, an_end_tag_in_another_case_ends_the_title);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("media");
