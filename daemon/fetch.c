@@ -96,6 +96,7 @@ struct fetch_xfer {
 	bool conditional;       /* validators were sent */
 	bool in_body;           /* the final response's header block has ended */
 	enum fetch_coding coding;
+	enum fetch_hdr unknown_coding; /* whose list had a label fetch does not know, or 0 */
 	/* the codings in the order they were applied: undone from the last */
 	struct fetch_zlayer layer[FETCH_MAX_CODINGS];
 	int nlayers;
@@ -353,6 +354,12 @@ static bool fetch_deliver(struct fetch_xfer *x, const char *buf, size_t len)
 /* Content-Encoding labels that are no coding at all: the body is as it is. */
 static const char *const fetch_no_codings[] = {"identity", "none", "binary", "7bit", "8bit"};
 
+/* Compressions fetch knows of and does not decode (never asked for): refused by name. */
+static const char *const fetch_foreign_codings[] = {
+    "br",   "compress", "x-compress",   "zstd",      "bzip2", "x-bzip2", "xz",
+    "lzma", "exi",      "pack200-gzip", "aes128gcm", "dcb",   "dcz",     "lz4",
+};
+
 /* Whether the n bytes at t are one of the names in list[0..count). */
 static bool fetch_token_in(const char *t, size_t n, const char *const *list, size_t count)
 {
@@ -396,8 +403,10 @@ static enum fetch_coding fetch_refuse(struct fetch_xfer *x, const char *what, co
  * Adds the codings of one header's list (v; NULL for none) to x->layer, in
  * the order they were applied.  gzip, x-gzip and deflate are layers to
  * inflate; "chunked" (Transfer-Encoding) libcurl has undone already; a
- * label that is no coding is skipped; anything else is refused by name, as
- * is a stack of more than FETCH_MAX_CODINGS.
+ * label that is no coding is skipped; a compression fetch does not decode
+ * is refused by name, as is a stack of more than FETCH_MAX_CODINGS; a label
+ * fetch does not know is noted in x->unknown_coding (fetch_check_unknown
+ * decides at the first body byte).
  */
 static enum fetch_coding fetch_codings_add(struct fetch_xfer *x, const char *what, const char *v)
 {
@@ -423,9 +432,13 @@ static enum fetch_coding fetch_codings_add(struct fetch_xfer *x, const char *wha
 			struct fetch_zlayer *l = &x->layer[x->nlayers++];
 			l->name = zlib[z];
 			l->raw_ok = z == 2;
-		} else if (!(te && len == 7 && !strncasecmp(p, "chunked", 7)) &&
-		           !fetch_no_coding(p, len)) {
+		} else if (fetch_token_in(p, len, fetch_foreign_codings,
+		                          sizeof fetch_foreign_codings /
+		                              sizeof fetch_foreign_codings[0])) {
 			return fetch_refuse(x, what, v);
+		} else if (!(te && len == 7 && !strncasecmp(p, "chunked", 7)) &&
+		           !fetch_no_coding(p, len) && !x->unknown_coding) {
+			x->unknown_coding = te ? HDR_TRANSFER_ENCODING : HDR_CONTENT_ENCODING;
 		}
 		p += n;
 		p += strcspn(p, ","); /* parameters after ';' */
@@ -446,6 +459,33 @@ static enum fetch_coding fetch_coding_of(struct fetch_xfer *x)
 	if (c != FC_UNSUPPORTED)
 		c = fetch_codings_add(x, "Transfer-Encoding", x->hdr[HDR_TRANSFER_ENCODING]);
 	return c;
+}
+
+/*
+ * A label fetch does not know (a sloppy server's "text" or "plain", or a
+ * compression newer than this list) on a body that starts like a document
+ * (markup after a byte order mark or white space) is no coding: the body
+ * is read as it is, as browsers do.  Anything else with it is refused by
+ * name: an unknown compression, or one stacked with gzip or deflate, whose
+ * order cannot be known.
+ */
+static enum fetch_coding fetch_check_unknown(struct fetch_xfer *x, enum fetch_coding c,
+                                             const unsigned char *b, size_t len)
+{
+	if (!x->unknown_coding || c == FC_UNSUPPORTED)
+		return c;
+	size_t i = 0;
+	if (len >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf)
+		i = 3;
+	else if (len >= 2 && ((b[0] == 0xfe && b[1] == 0xff) || (b[0] == 0xff && b[1] == 0xfe)))
+		i = len; /* UTF-16 */
+	while (i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
+		i++;
+	if (c == FC_IDENTITY && (i == len || b[i] == '<'))
+		return c;
+	const char *what = x->unknown_coding == HDR_TRANSFER_ENCODING ? "Transfer-Encoding"
+	                                                              : "Content-Encoding";
+	return fetch_refuse(x, what, x->hdr[x->unknown_coding]);
 }
 
 static bool fetch_decode_failed(struct fetch_xfer *x, const struct fetch_zlayer *l, const char *why)
@@ -557,7 +597,7 @@ static size_t fetch_on_write(char *buf, size_t size, size_t n, void *ud)
 		return len;
 	}
 	if (x->coding == FC_UNDECIDED)
-		x->coding = fetch_coding_of(x);
+		x->coding = fetch_check_unknown(x, fetch_coding_of(x), (unsigned char *)buf, len);
 	bool ok = x->coding == FC_IDENTITY ? fetch_deliver(x, buf, len)
 	          : x->coding == FC_ZLIB   ? fetch_pass(x, x->nlayers, buf, len)
 	                                   : false;

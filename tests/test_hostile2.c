@@ -936,7 +936,7 @@ START_TEST(a_coding_list_with_identity_decodes_the_gzip_in_it)
 }
 END_TEST
 
-/* Codings fetch does not know are refused by name, whatever the body looks like. */
+/* Codings fetch does not decode are refused by name when the body is not a plain document. */
 static const char *const unknown_codings[] = {"lz4", "x-foo", "compress", "LZ4"};
 
 START_TEST(an_unknown_content_encoding_is_refused_by_name)
@@ -950,13 +950,32 @@ START_TEST(an_unknown_content_encoding_is_refused_by_name)
 }
 END_TEST
 
-START_TEST(an_unknown_content_encoding_on_a_plain_document_is_refused)
+/*
+ * A label fetch does not know on a body that starts like a document (a
+ * sloppy server's "Content-Encoding: text" or "plain") is no coding: read
+ * as it is, as browsers do; a compression fetch knows of but does not
+ * decode is refused by name whatever the body looks like.
+ */
+static const char *const labels_on_plain[] = {"x-foo", "text", "plain, identity"};
+
+START_TEST(an_unknown_label_on_a_plain_document_is_read_as_it_is)
 {
-	char extra[128];
-	snprintf(extra, sizeof extra, "Content-Length: %zu\r\nContent-Encoding: x-foo\r\n",
-	         strlen(whole_doc));
-	expect_refused("/xfoo-plain", extra, whole_doc, strlen(whole_doc),
-	               "unsupported Content-Encoding: x-foo");
+	char path[64];
+	snprintf(path, sizeof path, "/label-plain%d", _i);
+	expect_decoded(path, labels_on_plain[_i], whole_doc, strlen(whole_doc));
+}
+END_TEST
+
+static const char *const foreign_on_plain[] = {"br", "zstd", "compress", "gzip, x-foo"};
+
+START_TEST(a_compression_not_decoded_on_a_plain_document_is_refused)
+{
+	char path[64], extra[128], want[128];
+	snprintf(path, sizeof path, "/foreign-plain%d", _i);
+	snprintf(extra, sizeof extra, "Content-Length: %zu\r\nContent-Encoding: %s\r\n",
+	         strlen(whole_doc), foreign_on_plain[_i]);
+	snprintf(want, sizeof want, "unsupported Content-Encoding: %s", foreign_on_plain[_i]);
+	expect_refused(path, extra, whole_doc, strlen(whole_doc), want);
 }
 END_TEST
 
@@ -1568,7 +1587,10 @@ static Suite *hostile2_suite(void)
 	tcase_add_test(tc, a_coding_list_with_identity_decodes_the_gzip_in_it);
 	tcase_add_loop_test(tc, an_unknown_content_encoding_is_refused_by_name, 0,
 	                    (int)(sizeof unknown_codings / sizeof unknown_codings[0]));
-	tcase_add_test(tc, an_unknown_content_encoding_on_a_plain_document_is_refused);
+	tcase_add_loop_test(tc, an_unknown_label_on_a_plain_document_is_read_as_it_is, 0,
+	                    (int)(sizeof labels_on_plain / sizeof labels_on_plain[0]));
+	tcase_add_loop_test(tc, a_compression_not_decoded_on_a_plain_document_is_refused, 0,
+	                    (int)(sizeof foreign_on_plain / sizeof foreign_on_plain[0]));
 	tcase_add_loop_test(tc, content_encoding_lines_form_one_list, 0,
 	                    (int)(sizeof gzip_line_sets / sizeof gzip_line_sets[0]));
 	tcase_add_loop_test(tc, stacked_codings_are_undone_last_first, 0,
