@@ -1268,7 +1268,13 @@ static void parse_xml_attrs(struct parse *p, struct frame *f, const struct xr_at
 		if (strcmp(a[i].ns, XR_NS_XML))
 			continue;
 		if (!strcmp(a[i].local, "base")) {
-			char *b = url_resolve(f->base, a[i].value, strlen(a[i].value));
+			const char *v = a[i].value; /* white space around it is no part of it */
+			size_t n = strlen(v);
+			while (n && strchr(" \t\r\n", *v))
+				v++, n--;
+			while (n && strchr(" \t\r\n", v[n - 1]))
+				n--;
+			char *b = url_resolve(f->base, v, n);
 			if (!b) {
 				p->oom = true;
 				continue;

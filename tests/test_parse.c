@@ -474,6 +474,15 @@ START_TEST(xml_base_nested_and_relative)
 }
 END_TEST
 
+/* White space around an xml:base value is no part of the URI (as around an href). */
+START_TEST(xml_base_with_white_space_around_it)
+{
+	ONE_EQ("<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\" http://example.com/a/\n\">"
+	       "<entry><link href=\"c.html\"/></entry></feed>",
+	       NULL, "{\"link\":\"http://example.com/a/c.html\"}");
+}
+END_TEST
+
 START_TEST(xml_base_on_link_element_itself)
 {
 	ONE_EQ("<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\"http://example.com/a/\">"
@@ -1323,6 +1332,7 @@ static Suite *parse_suite(void)
 	tcase_add_test(tc, rss_entities_decoded_in_title);
 	tcase_add_test(tc, xml_base_nested_and_relative);
 	tcase_add_test(tc, xml_base_on_link_element_itself);
+	tcase_add_test(tc, xml_base_with_white_space_around_it);
 	tcase_add_test(tc, xml_base_scope_ends_with_element);
 	tcase_add_test(tc, relative_xml_base_resolved_against_document_url);
 	tcase_add_test(tc, document_url_resolves_rss_link);
