@@ -741,9 +741,10 @@ static void notify_client_size_buffers(struct notify_client *c)
 	if (sndbuf > 1 && sndbuf < 2 * ask && !c->n->sndbuf_capped) {
 		c->n->sndbuf_capped = true;
 		notify_logf(c->n, 6,
-		            "subscriber socket buffers are capped at %d KiB (net.core.wmem_max), "
-		            "below client_output_limit: raising that sysctl, or giving feedd "
-		            "CAP_NET_ADMIN, speeds up replays to many subscribers",
+		            "subscriber socket buffers are capped at %d KiB (twice "
+		            "net.core.wmem_max), below twice client_output_limit: raising that "
+		            "sysctl, or giving feedd CAP_NET_ADMIN, speeds up replays to many "
+		            "subscribers",
 		            sndbuf / 1024);
 	}
 	c->turn = sndbuf > 1 ? (size_t)sndbuf / 2 : 64 << 10;
